@@ -1,0 +1,455 @@
+"""The abstract syntax tree: what was written, before any meaning is given to it.
+
+Nodes are frozen dataclasses. Every node has a `span`, excluded from equality so that two trees
+parsed from differently formatted texts of the same program compare equal (the formatter's
+round-trip property rests on this). Literal nodes keep the text the user wrote (`99.90%` stays
+`99.90`), so the formatter never rewrites a number, and expose the exact value as a property.
+Attribute-style lines (`title "Checkout"`, `period monthly`) are one generic `Attribute` node:
+the checker, not the parser, knows which attributes a block allows, so misplaced or repeated
+attributes get a semantic diagnostic instead of a syntax error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from slang.syntax.span import NO_SPAN, Span
+
+DURATION_SECONDS: dict[str, Decimal] = {
+    "ms": Decimal("0.001"),
+    "s": Decimal(1),
+    "m": Decimal(60),
+    "h": Decimal(3600),
+    "d": Decimal(86400),
+    "w": Decimal(604800),
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+
+
+# ------------------------------------------------------------------------------------ literals
+
+
+@dataclass(frozen=True)
+class NumberLit(Node):
+    text: str
+
+    @property
+    def value(self) -> Decimal:
+        return Decimal(self.text)
+
+
+@dataclass(frozen=True)
+class PercentLit(Node):
+    text: str  # digits without the `%`
+
+    @property
+    def value(self) -> Decimal:
+        """The fraction: `99.9%` is 0.999."""
+        return Decimal(self.text) / 100
+
+
+@dataclass(frozen=True)
+class DurationLit(Node):
+    amount: str
+    unit: str
+
+    @property
+    def seconds(self) -> Decimal:
+        return Decimal(self.amount) * DURATION_SECONDS[self.unit]
+
+
+@dataclass(frozen=True)
+class BadDurationLit(Node):
+    """A number glued to a word that is not a duration unit (`1mo`, `5min`): reported later."""
+
+    amount: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class DateLit(Node):
+    text: str
+
+    @property
+    def value(self) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(self.text)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class TimestampLit(Node):
+    text: str
+
+    @property
+    def value(self) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromisoformat(self.text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class TimeOfDay(Node):
+    text: str  # HH:MM
+
+    @property
+    def minutes(self) -> int:
+        h, m = self.text.split(":")
+        return int(h) * 60 + int(m)
+
+
+@dataclass(frozen=True)
+class StringLit(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class MoneyLit(Node):
+    amount: str
+    currency: str
+
+    @property
+    def value(self) -> Decimal:
+        return Decimal(self.amount)
+
+
+@dataclass(frozen=True)
+class NullLit(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class BoolLit(Node):
+    value: bool
+
+
+Literal = (
+    NumberLit
+    | PercentLit
+    | DurationLit
+    | BadDurationLit
+    | DateLit
+    | TimestampLit
+    | StringLit
+    | NullLit
+    | BoolLit
+)
+
+# --------------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Ident(Node):
+    """A declared or referenced simple name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A possibly qualified name: `cal.uk_business`, `requests.latency_ms`, `status`."""
+
+    parts: tuple[str, ...]
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+@dataclass(frozen=True)
+class NamedArg(Node):
+    name: Ident
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: Name
+    args: tuple[Expr | NamedArg, ...]
+
+
+@dataclass(frozen=True)
+class Where(Node):
+    """`S where C`: a source (or a column of one) restricted by a condition."""
+
+    source: Expr
+    condition: Expr
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    op: str  # and or == != < <= > >= + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class InList(Node):
+    operand: Expr
+    items: tuple[Expr, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class InRange(Node):
+    """`x in a .. b`: whole days for dates (both included), half-open for timestamps."""
+
+    operand: Expr
+    low: Literal
+    high: Literal
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class IsNull(Node):
+    operand: Expr
+    negated: bool = False
+
+
+Expr = Literal | Name | Call | Where | BinOp | Not | Neg | InList | InRange | IsNull
+
+# ------------------------------------------------------------------------- attribute values
+
+
+@dataclass(frozen=True)
+class IdentList(Node):
+    items: tuple[Ident, ...]
+
+
+@dataclass(frozen=True)
+class DateList(Node):
+    items: tuple[DateLit, ...]
+
+
+@dataclass(frozen=True)
+class DateRange(Node):
+    """`effective a .. b`: inclusive dates; `end` is None when open-ended."""
+
+    start: DateLit
+    end: DateLit | None
+
+
+@dataclass(frozen=True)
+class RollingPeriod(Node):
+    length: DurationLit
+
+
+@dataclass(frozen=True)
+class ReviewEvery(Node):
+    count: NumberLit
+    unit: Ident  # days | weeks | months | years
+
+
+@dataclass(frozen=True)
+class Notify(Node):
+    recipients: tuple[StringLit, ...]
+    on: tuple[Ident, ...]
+
+
+@dataclass(frozen=True)
+class DaySpan(Node):
+    first: str
+    last: str | None = None
+
+
+@dataclass(frozen=True)
+class HoursRule(Node):
+    days: tuple[DaySpan, ...]
+    start: TimeOfDay
+    end: TimeOfDay
+
+
+@dataclass(frozen=True)
+class TimeColumn(Node):
+    column: Ident
+    form: Ident | None = None  # utc | epoch_ms | epoch_s | None (time-zone aware)
+
+
+@dataclass(frozen=True)
+class UnitEntry(Node):
+    column: Ident
+    unit: Ident
+
+
+@dataclass(frozen=True)
+class UnitMap(Node):
+    entries: tuple[UnitEntry, ...]
+
+
+@dataclass(frozen=True)
+class Target(Node):
+    op: str
+    value: Literal
+
+
+@dataclass(frozen=True)
+class Flag(Node):
+    """An attribute without a value, such as `internal`."""
+
+
+AttrValue = (
+    StringLit
+    | Ident
+    | IdentList
+    | Name
+    | DateLit
+    | DateList
+    | DateRange
+    | PercentLit
+    | MoneyLit
+    | RollingPeriod
+    | ReviewEvery
+    | Notify
+    | HoursRule
+    | TimeColumn
+    | UnitMap
+    | Target
+    | Flag
+    | Expr
+)
+
+
+@dataclass(frozen=True)
+class Attribute(Node):
+    key: str
+    value: AttrValue
+
+
+# ------------------------------------------------------------------------------ declarations
+
+
+@dataclass(frozen=True)
+class Comment(Node):
+    text: str  # including the leading `#`
+
+
+@dataclass(frozen=True)
+class Import(Node):
+    path: StringLit
+    alias: Ident
+
+
+@dataclass(frozen=True)
+class Service(Node):
+    name: Ident
+    attrs: tuple[Attribute, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue(Node):
+    title: StringLit | None
+    services: tuple[Service, ...]
+
+
+@dataclass(frozen=True)
+class Calendar(Node):
+    name: Ident
+    attrs: tuple[Attribute, ...]
+
+
+@dataclass(frozen=True)
+class Source(Node):
+    kind: str  # events | intervals
+    name: Ident
+    table: StringLit
+    attrs: tuple[Attribute, ...]
+
+
+@dataclass(frozen=True)
+class Tier(Node):
+    direction: str  # below | above
+    threshold: Literal
+    credit: PercentLit
+
+
+@dataclass(frozen=True)
+class CreditSchedule(Node):
+    name: Ident
+    tiers: tuple[Tier, ...]
+
+
+@dataclass(frozen=True)
+class TimestampWindow(Node):
+    start: TimestampLit
+    end: TimestampLit
+
+
+@dataclass(frozen=True)
+class DateWindow(Node):
+    start: DateLit
+    end: DateLit
+
+
+@dataclass(frozen=True)
+class WeeklyWindow(Node):
+    days: tuple[DaySpan, ...]
+    start: TimeOfDay
+    end: TimeOfDay
+
+
+@dataclass(frozen=True)
+class SourceWindow(Node):
+    source: Name
+    condition: Expr | None = None
+
+
+Window = TimestampWindow | DateWindow | WeeklyWindow | SourceWindow
+
+
+@dataclass(frozen=True)
+class Exclusion(Node):
+    window: Window
+    reason: StringLit | None = None
+    mode: Ident | None = None  # `as available`
+
+
+@dataclass(frozen=True)
+class Objective(Node):
+    name: Ident
+    attrs: tuple[Attribute, ...]
+
+
+@dataclass(frozen=True)
+class Credit(Node):
+    """Tiers written inline, or a reference to a named `credits` schedule."""
+
+    objective: Ident
+    tiers: tuple[Tier, ...] | None = None
+    schedule: Name | None = None
+
+
+AgreementItem = Attribute | Exclusion | Objective | Credit
+
+
+@dataclass(frozen=True)
+class Agreement(Node):
+    name: Ident
+    items: tuple[AgreementItem, ...]
+
+
+Decl = Import | Catalogue | Calendar | Source | CreditSchedule | Agreement
+
+
+@dataclass(frozen=True)
+class Module(Node):
+    path: str = field(compare=False)
+    decls: tuple[Decl, ...]
+    comments: tuple[Comment, ...] = ()
