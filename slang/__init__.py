@@ -15,6 +15,7 @@ except PackageNotFoundError:  # running from a checkout without installing
     __version__ = "0.0.0+checkout"
 
 from slang.diagnostics import Diagnostic, Severity, SlangError
+from slang.semantics import Model, load
 from slang.syntax.parser import parse
 
-__all__ = ["Diagnostic", "Severity", "SlangError", "__version__", "parse"]
+__all__ = ["Diagnostic", "Model", "Severity", "SlangError", "__version__", "load", "parse"]

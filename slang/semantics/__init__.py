@@ -1,0 +1,29 @@
+"""AST -> resolved model: imports, name resolution, units and semantic checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+
+from slang.diagnostics import sorted_diagnostics
+from slang.semantics.loader import load_program
+from slang.semantics.model import Model
+from slang.semantics.resolve import build_model
+
+
+def load(
+    paths: Iterable[str | os.PathLike[str]], *, as_of: dt.datetime | None = None
+) -> Model:
+    """Load an estate: read, parse, resolve and check every policy file under `paths`.
+
+    Never raises for bad policies: every problem is a diagnostic in `Model.diagnostics`. `as_of`
+    is the clock for time-based warnings (review overdue), which only run when it is given.
+    """
+    program = load_program(paths)
+    model = build_model(program, as_of=as_of)
+    model.diagnostics = sorted_diagnostics([*program.diagnostics, *model.diagnostics])
+    return model
+
+
+__all__ = ["Model", "load"]

@@ -1,0 +1,292 @@
+"""The resolved model: what an estate of policies means, ready for the planner.
+
+Names are resolved to the objects they denote, literals to exact values (`Decimal`, `date`,
+`datetime`), units checked. Expressions inside `where` conditions stay AST nodes: their columns
+are only known when data is bound, and the planner compiles them. Everything keeps its `Span`
+so that later layers can still point at the policy text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from slang.diagnostics import Diagnostic, Severity, SourceCache
+from slang.syntax import ast
+from slang.syntax.span import NO_SPAN, Span
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """One loaded `.sla` file: `path` as shown to people, `origin` `estate`, `import` or `test`."""
+
+    path: str
+    abspath: str
+    sha256: str
+    origin: str
+    module: ast.Module = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    title: str | None
+    owner: str | None
+    tier: str | None
+    depends_on: tuple[str, ...]
+    key: str  # the value rows carry in the source's key column
+    description: str | None
+    internal: bool
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    """Local wall-clock minutes `[start, end)` on the given ISO weekdays (0 = Monday)."""
+
+    days: frozenset[int]
+    start_minute: int
+    end_minute: int
+
+
+@dataclass(frozen=True)
+class Calendar:
+    id: str
+    name: str
+    timezone: str
+    hours: tuple[WeeklyWindow, ...]  # empty: every hour of every day
+    holidays: tuple[dt.date, ...]
+    span: Span = NO_SPAN
+
+
+TimeForm = Literal["aware", "utc", "epoch_ms", "epoch_s"]
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    kind: Literal["events", "intervals"]
+    table: str
+    time_column: str  # events
+    time_form: TimeForm
+    start_column: str  # intervals
+    end_column: str
+    key_column: str | None
+    units: dict[str, str] = field(hash=False, compare=True)  # column -> ms | s | m | h | d | w
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class CreditTier:
+    direction: Literal["below", "above"]
+    threshold: Decimal  # in the target's units: a fraction, or the column's own unit
+    percent: Decimal  # 10 means 10 %
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class CreditSchedule:
+    id: str
+    name: str
+    tiers: tuple[CreditTier, ...]
+    span: Span = NO_SPAN
+
+
+# ----------------------------------------------------------------------------- indicators
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Rows of a source restricted by a condition (None: every row)."""
+
+    source: Source
+    condition: ast.Expr | None
+
+
+@dataclass(frozen=True)
+class RatioIndicator:
+    """good / total; `good` already includes the total's condition, so good ⊆ total."""
+
+    total: Selection
+    good: ast.Expr
+    kind: str = "ratio"
+
+
+@dataclass(frozen=True)
+class ValueIndicator:
+    """An aggregate of a column: percentile (q in 0..100), mean, max, min, sum; or count."""
+
+    function: Literal["percentile", "mean", "max", "min", "sum", "count"]
+    selection: Selection
+    column: str | None
+    unit: str | None  # the column's declared unit, if any
+    q: Decimal | None = None
+    method: Literal["nearest", "linear"] = "nearest"
+    kind: str = "value"
+
+
+@dataclass(frozen=True)
+class UptimeIndicator:
+    selection: Selection
+    granularity_seconds: int | None
+    kind: str = "uptime"
+
+
+@dataclass(frozen=True)
+class TimeslicesIndicator:
+    """Fraction of slices whose inner value satisfies `op threshold`."""
+
+    slice_seconds: int
+    inner: RatioIndicator | ValueIndicator
+    op: str
+    threshold: Decimal
+    empty: Literal["good", "bad", "skip"]
+    kind: str = "timeslices"
+
+
+@dataclass(frozen=True)
+class SliceMeanIndicator:
+    slice_seconds: int
+    inner: RatioIndicator | ValueIndicator
+    empty: Literal["good", "skip"]
+    kind: str = "slice_mean"
+
+
+Indicator = (
+    RatioIndicator | ValueIndicator | UptimeIndicator | TimeslicesIndicator | SliceMeanIndicator
+)
+
+
+def is_fraction(indicator: Indicator) -> bool:
+    """Ratio-like indicators measure a fraction in [0, 1] and take percentage targets."""
+    if isinstance(indicator, SliceMeanIndicator):
+        return isinstance(indicator.inner, RatioIndicator)
+    return isinstance(indicator, RatioIndicator | UptimeIndicator | TimeslicesIndicator)
+
+
+# ------------------------------------------------------------------------------ agreements
+
+
+@dataclass(frozen=True)
+class Target:
+    op: str  # >= > <= < ==
+    value: Decimal  # a fraction for percentages; the column's unit for durations
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    indicator: Indicator
+    target: Target
+    hours: Calendar | None  # the objective's own, else the agreement's, else None (all hours)
+    credit: tuple[CreditTier, ...]  # empty: no credit
+    description: str | None
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Excluded time. `window` is a UTC half-open range, `weekly` local wall-clock windows in the
+    agreement's time zone, `source` every interval of an intervals source."""
+
+    kind: Literal["window", "weekly", "source"]
+    reason: str | None
+    as_available: bool
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    weekly: WeeklyWindow | None = None
+    selection: Selection | None = None
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: Literal["hourly", "daily", "weekly", "monthly", "quarterly", "yearly", "rolling"]
+    rolling_seconds: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "rolling":
+            return f"rolling {_duration_text(self.rolling_seconds or 0)}"
+        return self.kind
+
+
+def _duration_text(seconds: int) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Review:
+    every: int
+    unit: Literal["days", "weeks", "months", "years"]
+    last: dt.date | None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    name: str
+    file: str
+    service: Service
+    customer: str | None
+    provider: str | None
+    status: Literal["draft", "proposed", "agreed", "retired"]
+    effective_start: dt.date | None
+    effective_end: dt.date | None  # inclusive; None: open-ended
+    timezone: str
+    period: Period
+    fee: Money | None
+    credit_cap: Decimal | None  # a fraction
+    review: Review | None
+    notify: tuple[str, ...]
+    notify_on: tuple[str, ...]
+    hours: Calendar | None
+    exclusions: tuple[Exclusion, ...]
+    objectives: tuple[Objective, ...]
+    description: str | None
+    span: Span = NO_SPAN
+
+
+@dataclass
+class Model:
+    """An estate: every policy file given, with what they import, resolved and checked.
+
+    Only estate files contribute agreements; imported modules contribute the declarations their
+    importers name. `diagnostics` holds everything found, errors and warnings, in a stable order.
+    """
+
+    files: list[PolicyFile]
+    services: dict[str, Service]
+    calendars: dict[str, Calendar]
+    sources: dict[str, Source]
+    schedules: dict[str, CreditSchedule]
+    agreements: dict[str, Agreement]
+    diagnostics: list[Diagnostic]
+    texts: SourceCache
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
