@@ -92,9 +92,11 @@ class CreditTier:
 
 @dataclass(frozen=True)
 class CreditSchedule:
+    """A named schedule; its thresholds get their units from the objective that uses it."""
+
     id: str
     name: str
-    tiers: tuple[CreditTier, ...]
+    tiers: tuple[ast.Tier, ...]
     span: Span = NO_SPAN
 
 
