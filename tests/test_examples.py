@@ -174,9 +174,10 @@ US_2026 = [
 
 
 def _holidays(calendar: ast.Calendar) -> list[dt.date]:
-    value = _attrs(calendar.attrs).get("holidays")
-    assert isinstance(value, ast.DateList)
-    return [d.value for d in value.items]
+    """Every date of every `holidays` line (the attribute may be repeated)."""
+    lists = [a.value for a in calendar.attrs if a.key == "holidays"]
+    assert all(isinstance(v, ast.DateList) for v in lists)
+    return [d.value for v in lists for d in v.items]
 
 
 def _hours(calendar: ast.Calendar) -> list[str]:
