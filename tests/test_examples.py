@@ -580,3 +580,19 @@ def test_imports_resolve():
         if isinstance(d, ast.Import)
     }
     assert {"std", ".."} <= styles
+
+
+# ------------------------------------------------------------------------------ end to end
+
+
+def test_estate_checks_clean():
+    """The checker agrees: no error and no warning, lifecycle lint included."""
+    from slang.semantics import load
+
+    as_of = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+    model = load([POLICIES], as_of=as_of)
+    assert not model.diagnostics, "\n".join(
+        f"{d.span.file}:{d.span.line}:{d.span.col}: {d.code} {d.message}" for d in model.diagnostics
+    )
+    assert set(model.agreements) == {a.name.name for a in _agreements()}
+    assert set(model.services) == set(_services())
