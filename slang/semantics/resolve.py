@@ -149,8 +149,9 @@ class _Resolver:
     def attrs(self, items: Iterable[object], block: str) -> dict[str, ast.Attribute]:
         """Single-valued attributes by key; a repeated one is reported, the first kept."""
         seen: dict[str, ast.Attribute] = {}
+        repeatable = REPEATABLE if block == "calendar" else frozenset()
         for a in items:
-            if not isinstance(a, ast.Attribute) or a.key in REPEATABLE:
+            if not isinstance(a, ast.Attribute) or a.key in repeatable:
                 continue
             if a.key in seen:
                 s = seen[a.key].span
