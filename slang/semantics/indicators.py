@@ -156,13 +156,22 @@ class IndicatorResolver:
                      f"{'an' if want == 'intervals' else ''} {want} source".replace("  ", " "),
                      source_name)
             return None
-        ctx = ColumnContext(source, parts[head - 1], self.lookup_calendar)
+        named: dict[str, m.Calendar] = {}
+
+        def calendar(ref: ast.Expr) -> object | None:
+            cal = self.lookup_calendar(ref)
+            if isinstance(cal, m.Calendar) and isinstance(ref, ast.Name):
+                named[ref.dotted] = cal
+            return cal
+
+        ctx = ColumnContext(source, parts[head - 1], calendar)
         for cond in conditions:
             check_condition(cond, ctx, self.diags)
         condition = None
         for cond in conditions:
             condition = conjoin(condition, cond)
-        return m.Selection(source, condition), (rest[0] if rest else None)
+        selection = m.Selection(source, condition, tuple(sorted(named.items())))
+        return selection, (rest[0] if rest else None)
 
     # --------------------------------------------------------------------------- indicators
 
@@ -179,7 +188,9 @@ class IndicatorResolver:
                 self.err("SLG0414", "`ratio` needs a condition for the good rows", positional[0],
                          f"write `{usage}`")
                 return None
-            return m.RatioIndicator(m.Selection(good_sel.source, None), good_sel.condition)
+            return m.RatioIndicator(
+                m.Selection(good_sel.source, None, good_sel.calendars), good_sel.condition
+            )
         total = self.selection(positional[1], "events", column=False)
         if total is None:
             return None
@@ -191,7 +202,11 @@ class IndicatorResolver:
         if good_sel.condition is None:
             self.err("SLG0414", "`ratio` needs a condition for the good rows", positional[0])
             return None
-        return m.RatioIndicator(total_sel, conjoin(good_sel.condition, total_sel.condition))
+        calendars = tuple(sorted(dict([*good_sel.calendars, *total_sel.calendars]).items()))
+        return m.RatioIndicator(
+            m.Selection(total_sel.source, total_sel.condition, calendars),
+            conjoin(good_sel.condition, total_sel.condition),
+        )
 
     def _value(self, name, expr, positional, named) -> m.ValueIndicator | None:
         if name == "count":

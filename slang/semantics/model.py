@@ -105,10 +105,16 @@ class CreditSchedule:
 
 @dataclass(frozen=True)
 class Selection:
-    """Rows of a source restricted by a condition (None: every row)."""
+    """Rows of a source restricted by a condition (None: every row). `calendars` holds the
+    calendars the condition names (`business_duration(a, b, cal.uk_business)`), by the dotted
+    name as written, so the engine needs no scope to evaluate it."""
 
     source: Source
     condition: ast.Expr | None
+    calendars: tuple[tuple[str, Calendar], ...] = ()
+
+    def calendar(self, dotted: str) -> Calendar | None:
+        return next((c for name, c in self.calendars if name == dotted), None)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,456 @@
+"""The Arrow executor: runs an evaluation plan over bound tables, vectorised.
+
+Per scan, the table is ordered once by (key, time) so that one service's rows are a contiguous
+slice and one period's rows a sub-slice found by binary search. Time restrictions (period,
+effective range, hours, holidays, exclusions) are turned into one sorted set of counted-time
+intervals per period, and a row counts when its time falls in that set (`np.searchsorted`).
+Loops run per agreement, objective and period, never per row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slang.engine import intervals as iv
+from slang.engine.calendar_time import hours_intervals, local_windows
+from slang.engine.conditions import ConditionCompiler
+from slang.engine.outcome import exact
+from slang.engine.periods import PeriodInstance
+from slang.plan.plan import Evaluation, Plan, selection_of
+from slang.semantics import model as m
+
+US = 1_000_000
+
+
+# ------------------------------------------------------------------------------ prepared scans
+
+
+@dataclass
+class PreparedScan:
+    """A source's rows ordered by (key, time), with the slice of rows of each key."""
+
+    source: m.Source
+    table: pa.Table
+    key_ranges: dict[str | None, tuple[int, int]]
+    time: np.ndarray  # int64 us: __t for events, __start for intervals, in table order
+    masks: dict[tuple[str | None, str], np.ndarray] = field(default_factory=dict)
+
+    def rows(self, key: str | None) -> tuple[int, int]:
+        if self.source.key_column is None:
+            return 0, self.table.num_rows
+        return self.key_ranges.get(key, (0, 0))
+
+
+def prepare(source: m.Source, table: pa.Table) -> PreparedScan:
+    """Sort once by key then time; O(n log n) in C, shared by every objective on this scan."""
+    time_col = "__t" if source.kind == "events" else "__start"
+    t = _ints(table.column(time_col))
+    if source.key_column is not None and "__key" in table.column_names:
+        keys = table.column("__key")
+        keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+        if not pa.types.is_dictionary(keys.type):
+            keys = pc.dictionary_encode(keys)
+        codes = keys.indices.to_numpy(zero_copy_only=False)
+        order = np.lexsort((t, codes))
+        table = table.take(pa.array(order))
+        t = t[order]
+        sorted_codes = codes[order]
+        dictionary = keys.dictionary.to_pylist()
+        bounds = np.searchsorted(sorted_codes, np.arange(len(dictionary) + 1))
+        ranges = {
+            dictionary[i]: (int(bounds[i]), int(bounds[i + 1])) for i in range(len(dictionary))
+        }
+        return PreparedScan(source, table, ranges, t)
+    order = np.argsort(t, kind="stable")
+    return PreparedScan(source, table.take(pa.array(order)), {None: (0, table.num_rows)}, t[order])
+
+
+def _ints(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return arr.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+# ---------------------------------------------------------------------------------- measures
+
+
+@dataclass
+class Measure:
+    """What one objective measured in one period, exactly, before status and money."""
+
+    measured: Fraction | None
+    good: Fraction | None = None
+    total: Fraction | None = None
+    values_skipped: int = 0
+    counted_us: int = 0  # counted time so far
+    full_us: int = 0  # counted time of the whole period (for projections)
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Executor:
+    plan: Plan
+    scans: dict[str, PreparedScan]
+    as_of_us: int
+
+    # ---------------------------------------------------------------------- time restriction
+
+    def counted(self, ev: Evaluation, p: PeriodInstance, until_us: int) -> tuple[iv.Intervals,
+                                                                                  iv.Intervals]:
+        """(counted time, excluded time) within [p.start, until): hours minus exclusions."""
+        a, o = ev.agreement, ev.objective
+        lo, hi = p.start_us, max(p.start_us, until_us)
+        base = (hours_intervals(o.hours, lo, hi) if o.hours is not None
+                else iv.normalize(np.array([lo]), np.array([hi])))
+        excluded = self.exclusions(a, lo, hi, as_available=False)
+        return iv.subtract(base, excluded), iv.intersect(base, excluded)
+
+    def exclusions(self, a: m.Agreement, lo: int, hi: int, as_available: bool) -> iv.Intervals:
+        starts: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        for x in a.exclusions:
+            if x.as_available != as_available:
+                continue
+            if x.kind == "window" and x.start is not None and x.end is not None:
+                starts.append(np.array([_us(x.start)]))
+                ends.append(np.array([_us(x.end)]))
+            elif x.kind == "weekly" and x.weekly is not None:
+                w = local_windows(a.timezone, lo, hi, [x.weekly])
+                starts.append(w.starts)
+                ends.append(w.ends)
+            elif x.selection is not None:
+                s = self.intervals_of(x.selection, a.service.key, a)
+                starts.append(s.starts)
+                ends.append(s.ends)
+        if not starts:
+            return iv.normalize(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        merged = iv.normalize(np.concatenate(starts), np.concatenate(ends))
+        return iv.clip(merged, lo, hi)
+
+    def intervals_of(self, sel: m.Selection, key: str, a: m.Agreement) -> iv.Intervals:
+        """The (merged) intervals of an intervals source for one service; open ends run to
+        as_of."""
+        scan = self.scans[sel.source.id]
+        lo, hi = scan.rows(key)
+        table = scan.table.slice(lo, hi - lo)
+        mask = self.mask(scan, key, sel.condition, table, sel, a)
+        starts = _ints(table.column("__start"))
+        end_col = table.column("__end")
+        ends = pc.fill_null(end_col, self.as_of_us)
+        ends_np = _ints(ends)
+        keep = mask & (ends_np > starts)
+        return iv.normalize(starts[keep], np.minimum(ends_np[keep], max(self.as_of_us, 0)))
+
+    def mask(self, scan: PreparedScan, key: str | None, cond: object, table: pa.Table,
+             sel: m.Selection, a: m.Agreement) -> np.ndarray:
+        """A condition over one key's rows, computed once per (key, condition) and reused by
+        every objective and period that needs it."""
+        from slang.syntax.formatter import format_expr
+
+        text = "" if cond is None else format_expr(cond)  # type: ignore[arg-type]
+        cache_key = (key, text)
+        if cache_key not in scan.masks:
+            compiler = ConditionCompiler(
+                scan.source, self.as_of_us, a.timezone,
+                lambda ref: sel.calendar(ref.dotted) if hasattr(ref, "dotted") else None,
+            )
+            arr = compiler.mask(cond, table)  # type: ignore[arg-type]
+            scan.masks[cache_key] = arr.to_numpy(zero_copy_only=False).astype(bool)
+        return scan.masks[cache_key]
+
+    # --------------------------------------------------------------------------- evaluation
+
+    def measure(self, ev: Evaluation, p: PeriodInstance) -> Measure:
+        until = min(p.end_us, self.as_of_us)
+        counted, excluded = self.counted(ev, p, until)
+        full = counted if until >= p.end_us else self.counted(ev, p, p.end_us)[0]
+        ind = ev.objective.indicator
+        if isinstance(ind, m.UptimeIndicator):
+            result = self._uptime(ev, ind, p, counted, until)
+        else:
+            result = self._events(ev, ind, p, counted, until)
+        result.counted_us = iv.total(counted)
+        result.full_us = iv.total(full)
+        result.extra.setdefault("excluded_s", _seconds(iv.total(excluded)))
+        if isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator):
+            result.extra["slices_full"] = len(iv.slice_indices(
+                full, p.start_us, ind.slice_seconds * US))
+        return result
+
+    def _key_rows(self, ev: Evaluation, sel: m.Selection) -> tuple[PreparedScan, pa.Table,
+                                                                   np.ndarray]:
+        scan = self.scans[sel.source.id]
+        lo, hi = scan.rows(ev.agreement.service.key)
+        return scan, scan.table.slice(lo, hi - lo), scan.time[lo:hi]
+
+    def _events(self, ev: Evaluation, ind: m.Indicator, p: PeriodInstance,
+                counted: iv.Intervals, until: int) -> Measure:
+        sel = selection_of(ind)
+        scan, table, t = self._key_rows(ev, sel)
+        a = ev.agreement
+        key = a.service.key
+        lo = int(np.searchsorted(t, p.start_us, side="left"))
+        hi = int(np.searchsorted(t, until, side="left"))
+        t_p = t[lo:hi]
+        in_time = iv.contains(counted, t_p)
+        base = self.mask(scan, key, sel.condition, table, sel, a)[lo:hi] & in_time
+        if isinstance(ind, m.RatioIndicator):
+            good = base & self.mask(scan, key, ind.good, table, sel, a)[lo:hi]
+            return _ratio(int(good.sum()), int(base.sum()))
+        if isinstance(ind, m.ValueIndicator):
+            return _value(ind, table, lo, hi, base)
+        assert isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
+        slices = iv.slice_indices(counted, p.start_us, ind.slice_seconds * US)
+        k = (t_p - p.start_us) // (ind.slice_seconds * US)
+        per_slice = self._per_slice(ev, ind.inner, scan, table, lo, hi, base, k, slices)
+        return _sliced(ind, per_slice, len(slices))
+
+    def _per_slice(self, ev: Evaluation, inner: m.RatioIndicator | m.ValueIndicator,
+                   scan: PreparedScan, table: pa.Table, lo: int, hi: int, base: np.ndarray,
+                   k: np.ndarray, slices: np.ndarray) -> SliceValues:
+        """Per-slice numerators and denominators (ratio) or values (aggregates), for the
+        slices that exist; slices without rows are flagged empty."""
+        pos = np.searchsorted(slices, k)
+        pos_ok = (pos < len(slices)) & (slices[np.minimum(pos, len(slices) - 1)] == k) \
+            if len(slices) else np.zeros(len(k), bool)
+        base = base & pos_ok
+        n = len(slices)
+        if isinstance(inner, m.RatioIndicator):
+            good_mask = base & self.mask(scan, ev.agreement.service.key, inner.good, table,
+                                         inner.total, ev.agreement)[lo:hi]
+            total = np.bincount(pos[base], minlength=n).astype(np.int64)
+            good = np.bincount(pos[good_mask], minlength=n).astype(np.int64)
+            return SliceValues(total == 0, good=good, total=total)
+        values, valid = _column_values(table, inner.column, lo, hi) if inner.column else (
+            np.ones(hi - lo), np.ones(hi - lo, bool))
+        use = base & valid
+        groups = pos[use]
+        vals = values[use]
+        counts = np.bincount(groups, minlength=n)
+        empty = counts == 0
+        out = np.full(n, np.nan)
+        if inner.function == "count":
+            out = counts.astype(float)
+            empty = np.zeros(n, bool)
+        elif inner.function == "sum":
+            out = np.bincount(groups, weights=vals, minlength=n)
+            empty = np.zeros(n, bool)
+        elif len(vals):
+            order = np.lexsort((vals, groups))
+            sv, sg = vals[order], groups[order]
+            starts = np.searchsorted(sg, np.arange(n))
+            has = counts > 0
+            if inner.function == "mean":
+                out[has] = np.bincount(groups, weights=vals, minlength=n)[has] / counts[has]
+            elif inner.function == "max":
+                out[has] = sv[starts[has] + counts[has] - 1]
+            elif inner.function == "min":
+                out[has] = sv[starts[has]]
+            else:  # percentile
+                out[has] = _group_percentile(sv, starts[has], counts[has], inner)
+        return SliceValues(empty, values=out)
+
+    def _uptime(self, ev: Evaluation, ind: m.UptimeIndicator, p: PeriodInstance,
+                counted: iv.Intervals, until: int) -> Measure:
+        down = self.intervals_of(ind.selection, ev.agreement.service.key, ev.agreement)
+        pieces = iv.intersect(down, counted)
+        if ind.granularity_seconds:
+            pieces = iv.floor_pieces(pieces, ind.granularity_seconds * US)
+        measured_us = iv.total(counted)
+        down_us = iv.total(pieces)
+        if measured_us == 0:
+            return Measure(None, Fraction(0), Fraction(0))
+        good = Fraction(measured_us - down_us, US)
+        total = Fraction(measured_us, US)
+        return Measure(good / total, good, total, extra={"downtime_s": _seconds(down_us)})
+
+
+# ------------------------------------------------------------------------------ aggregations
+
+
+@dataclass
+class SliceValues:
+    empty: np.ndarray
+    good: np.ndarray | None = None
+    total: np.ndarray | None = None
+    values: np.ndarray | None = None
+
+
+def _ratio(good: int, total: int) -> Measure:
+    if total == 0:
+        return Measure(None, Fraction(0), Fraction(0))
+    return Measure(Fraction(good, total), Fraction(good), Fraction(total))
+
+
+def _column_values(table: pa.Table, column: str, lo: int, hi: int) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    col = table.column(column).slice(lo, hi - lo)
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_boolean(arr.type):
+        arr = pc.cast(arr, pa.int8())
+    values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    valid = ~np.isnan(values)
+    return values, valid
+
+
+def _value(ind: m.ValueIndicator, table: pa.Table, lo: int, hi: int, base: np.ndarray) -> Measure:
+    if ind.function == "count":
+        n = int(base.sum())
+        return Measure(Fraction(n), Fraction(n), None)
+    assert ind.column is not None
+    values, valid = _column_values(table, ind.column, lo, hi)
+    skipped = int((base & ~valid).sum())
+    vals = values[base & valid]
+    if ind.function == "sum":
+        return Measure(_exact_sum(vals), None, Fraction(len(vals)), skipped)
+    if len(vals) == 0:
+        return Measure(None, None, Fraction(0), skipped)
+    if ind.function == "mean":
+        measured = _exact_sum(vals) / len(vals)
+    elif ind.function == "max":
+        measured = Fraction(float(vals.max()))
+    elif ind.function == "min":
+        measured = Fraction(float(vals.min()))
+    else:
+        measured = _percentile(vals, ind)
+    return Measure(measured, None, Fraction(len(vals)), skipped)
+
+
+def _exact_sum(vals: np.ndarray) -> Fraction:
+    """Integers sum exactly; floats with fsum (correctly rounded) in C, not per row in Python."""
+    if len(vals) == 0:
+        return Fraction(0)
+    if np.all(vals == np.floor(vals)) and np.abs(vals).max() < 2**52:
+        return Fraction(int(vals.astype(np.int64).sum()))
+    return Fraction(math.fsum(vals))
+
+
+def _nearest_rank(n: int, q: Decimal) -> int:
+    """max(1, ceil(q * n / 100)) computed in integers."""
+    fq = Fraction(q)
+    return max(1, math.ceil(fq * n / 100))
+
+
+def _percentile(vals: np.ndarray, ind: m.ValueIndicator) -> Fraction:
+    n = len(vals)
+    assert ind.q is not None
+    if ind.method == "nearest":
+        r = _nearest_rank(n, ind.q)
+        return Fraction(float(np.partition(vals, r - 1)[r - 1]))
+    # linear: numpy's default, h = (n - 1) * q / 100 between the neighbouring order statistics
+    h = Fraction(n - 1) * Fraction(ind.q) / 100
+    lo = math.floor(h)
+    hi = min(lo + 1, n - 1)
+    part = np.partition(vals, [lo, hi])
+    a, b = Fraction(float(part[lo])), Fraction(float(part[hi]))
+    return a + (h - lo) * (b - a)
+
+
+def _group_percentile(sorted_vals: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+                      ind: m.ValueIndicator) -> np.ndarray:
+    """Per-group percentiles from values sorted within groups, vectorised over groups."""
+    q = Fraction(ind.q or 0)
+    if ind.method == "nearest":
+        # ceil(q*n/100) with integer arithmetic: q = num/den
+        num, den = q.numerator, q.denominator * 100
+        ranks = np.maximum(1, -((-counts * num) // den))
+        return sorted_vals[starts + ranks - 1]
+    h = (counts - 1) * float(q) / 100
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, counts - 1)
+    a = sorted_vals[starts + lo]
+    b = sorted_vals[starts + hi]
+    return a + (h - lo) * (b - a)
+
+
+def _sliced(ind: m.TimeslicesIndicator | m.SliceMeanIndicator, sv: SliceValues,
+            n_slices: int) -> Measure:
+    empty = sv.empty
+    if isinstance(ind, m.TimeslicesIndicator):
+        ok = _slice_ok(ind, sv)
+        considered = ~empty if ind.empty == "skip" else np.ones(n_slices, bool)
+        good_slices = (ok & ~empty) | (empty & (ind.empty == "good"))
+        total = int(considered.sum())
+        good = int((good_slices & considered).sum())
+        if total == 0:
+            return Measure(None, Fraction(0), Fraction(0))
+        return Measure(Fraction(good, total), Fraction(good), Fraction(total),
+                       extra={"empty_slices": int(empty.sum())})
+    # slice_mean
+    use = ~empty
+    if isinstance(ind.inner, m.RatioIndicator):
+        assert sv.good is not None and sv.total is not None
+        total_slices = int(use.sum()) + (int(empty.sum()) if ind.empty == "good" else 0)
+        if total_slices == 0:
+            return Measure(None, Fraction(0), Fraction(0))
+        acc = _sum_of_ratios(sv.good[use], sv.total[use]) + (
+            int(empty.sum()) if ind.empty == "good" else 0)
+        return Measure(acc / total_slices, None, Fraction(total_slices),
+                       extra={"empty_slices": int(empty.sum())})
+    assert sv.values is not None
+    vals = sv.values[use]
+    if len(vals) == 0:
+        return Measure(None, None, Fraction(0))
+    return Measure(Fraction(math.fsum(vals)) / len(vals), None, Fraction(len(vals)),
+                   extra={"empty_slices": int(empty.sum())})
+
+
+def _sum_of_ratios(good: np.ndarray, total: np.ndarray) -> Fraction:
+    """Σ good_i/total_i exactly: numerators summed per distinct denominator (vectorised), then
+    one Fraction per distinct denominator."""
+    if len(total) == 0:
+        return Fraction(0)
+    dens, inverse = np.unique(total, return_inverse=True)
+    sums = np.bincount(inverse, weights=good.astype(np.float64), minlength=len(dens))
+    # weights are integer counts below 2**53, so the float sums are exact integers
+    return sum((Fraction(int(s), int(d)) for s, d in zip(sums, dens, strict=True)), Fraction(0))
+
+
+def _slice_ok(ind: m.TimeslicesIndicator, sv: SliceValues) -> np.ndarray:
+    """Exact per-slice comparison with the threshold."""
+    t = exact(ind.threshold)
+    if sv.good is not None and sv.total is not None:
+        # good/total op num/den  <=>  good*den op num*total   (total > 0 where it matters)
+        lhs = sv.good.astype(object) * t.denominator
+        rhs = sv.total.astype(object) * t.numerator
+        return np.asarray(_NUMPY_CMP[ind.op](lhs, rhs), dtype=bool)
+    assert sv.values is not None
+    op, bound = float_threshold(ind.op, t)
+    with np.errstate(invalid="ignore"):
+        return _NUMPY_CMP[op](sv.values, bound) & ~np.isnan(sv.values)
+
+
+_NUMPY_CMP = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+              "==": np.equal}
+
+
+def float_threshold(op: str, t: Fraction) -> tuple[str, float]:
+    """An operator and a double such that `v op' d` equals `v op t` exactly for every double v."""
+    d = float(t)
+    fd = Fraction(d)
+    if fd == t:
+        return op, d
+    if op == "==":
+        return "==", math.nan
+    above = fd > t
+    table = {
+        ("<=", True): "<", ("<", True): "<", (">=", True): ">=", (">", True): ">=",
+        ("<=", False): "<=", ("<", False): "<=", (">=", False): ">", (">", False): ">",
+    }
+    return table[(op, above)], d
+
+
+def _seconds(us: int) -> int | float:
+    return us // US if us % US == 0 else us / US
+
+
+def _us(t: object) -> int:
+    from slang.engine.calendar_time import to_us
+
+    return to_us(t)  # type: ignore[arg-type]

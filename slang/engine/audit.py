@@ -1,0 +1,117 @@
+"""The audit as a library call: model + data -> report. The CLI is a thin shell over `audit`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from slang.diagnostics import Diagnostic, SlangError, error
+from slang.engine.arrow import Executor, PreparedScan, prepare
+from slang.engine.calendar_time import to_us
+from slang.engine.periods import PeriodInstance, select_periods
+from slang.engine.results import ObjectiveResult, cap_adjustments, evaluate_result
+from slang.plan.plan import Plan, build_plan
+from slang.report.audit_report import AuditReport
+from slang.semantics import model as m
+
+AUDITED = ("agreed", "retired")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    """What the command line asked for: a label, a date range, or neither (the latest
+    complete period)."""
+
+    period: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def audited_agreements(model: m.Model, include_drafts: bool) -> list[m.Agreement]:
+    return [a for a in model.agreements.values() if include_drafts or a.status in AUDITED]
+
+
+def audit(
+    model: m.Model,
+    data: Mapping[str, str | os.PathLike[str]],
+    *,
+    choice: PeriodChoice = PeriodChoice(),
+    as_of: dt.datetime | None = None,
+    include_drafts: bool = False,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Evaluate every audited agreement of `model` over the tables bound in `data`
+    ({table name: path}). Raises SlangError with coded diagnostics for invalid policies or
+    data; never returns a partial report."""
+    if model.errors:
+        raise SlangError(model.errors)
+    as_of = as_of or dt.datetime.now(dt.UTC)
+    as_of_us = to_us(as_of)
+    agreements = audited_agreements(model, include_drafts)
+    plan = build_plan(model, agreements)
+    periods = {
+        a.name: select_periods(a, as_of=as_of, period=choice.period,
+                               date_from=choice.date_from, date_to=choice.date_to)
+        for a in agreements
+    }
+    scans, evidence = _read_scans(plan, data, periods, as_of_us)
+    executor = Executor(plan, scans, as_of_us)
+    results: list[ObjectiveResult] = []
+    total = sum(len(periods[e.agreement.name]) for e in plan.evaluations)
+    done = 0
+    for ev in plan.evaluations:
+        for p in periods[ev.agreement.name]:
+            results.append(evaluate_result(ev.agreement, ev.objective, p, executor.measure(ev, p)))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    results.sort(key=lambda r: (r.agreement.name, r.objective.name, r.period.start_us))
+    return AuditReport(
+        as_of=as_of,
+        model=model,
+        plan=plan,
+        results=results,
+        adjustments=cap_adjustments(results),
+        data=evidence,
+    )
+
+
+def _read_scans(
+    plan: Plan,
+    data: Mapping[str, str | os.PathLike[str]],
+    periods: Mapping[str, list[PeriodInstance]],
+    as_of_us: int,
+) -> tuple[dict[str, PreparedScan], list[object]]:
+    from slang.engine.data import read_source
+
+    diags: list[Diagnostic] = []
+    scans: dict[str, PreparedScan] = {}
+    evidence: list[object] = []
+    for scan in plan.scans:
+        src = scan.source
+        if src.table not in data:
+            diags.append(error(
+                "SLG0609", f"no data bound for table `{src.table}` (source `{src.name}`)",
+                src.span, f"pass `--data {src.table}=PATH` (Parquet, Arrow IPC, CSV or JSON "
+                "Lines; a directory or glob for a dataset)",
+            ))
+            continue
+        users = [e for e in plan.evaluations if src.id in e.scans]
+        spans = [p for e in users for p in periods[e.agreement.name]]
+        time_range = None
+        if spans and src.kind == "events":
+            time_range = (min(p.start_us for p in spans), max(p.end_us for p in spans))
+        try:
+            bound = read_source(src, str(data[src.table]), set(scan.columns), as_of_us=as_of_us,
+                                time_range_us=time_range)
+        except SlangError as exc:
+            diags.extend(exc.diagnostics)
+            continue
+        scans[src.id] = prepare(src, bound.table)
+        evidence.append(bound.evidence)
+    if diags:
+        raise SlangError(diags)
+    return scans, evidence

@@ -1,0 +1,90 @@
+"""From measured numbers to what is owed: status, error budget and credits, exactly (spec §4.5-4.8).
+
+Everything here is exact: fractions for measured values, `Decimal` for money. A value is
+converted to a float only when it is written out, as the nearest double. `432 minutes down in a
+30-day month is exactly 99.0 %`, which is not `below 99.0%`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from slang.semantics import model as m
+from slang.semantics.values import minor_units
+
+Number = Fraction  # measured values are exact fractions (floats enter as their exact value)
+
+
+def satisfies(value: Fraction, op: str, target: Fraction) -> bool:
+    return {
+        ">=": value >= target, ">": value > target, "<=": value <= target,
+        "<": value < target, "==": value == target,
+    }[op]
+
+
+def exact(v: Decimal | float | int | Fraction) -> Fraction:
+    return v if isinstance(v, Fraction) else Fraction(v)
+
+
+@dataclass(frozen=True)
+class Budget:
+    allowed: Fraction
+    consumed: Fraction
+    remaining: Fraction
+    burn_rate: Fraction | None  # None when nothing is allowed (a 100 % target)
+
+
+def error_budget(good: Fraction, total: Fraction, target: m.Target) -> Budget | None:
+    """Only for ratio-like indicators with a `>=` target (spec §4.6)."""
+    if target.op not in (">=", ">") or total == 0:
+        return None
+    t = exact(target.value)
+    allowed = (1 - t) * total
+    bad = total - good
+    burn = None if t == 1 else (bad / total) / (1 - t)
+    return Budget(allowed, bad, allowed - bad, burn)
+
+
+def credit_percent(measured: Fraction, tiers: tuple[m.CreditTier, ...]) -> Decimal:
+    """The largest credit among the tiers that match; strict comparisons (spec §4.7)."""
+    best = Decimal(0)
+    for t in tiers:
+        threshold = exact(t.threshold)
+        hit = measured < threshold if t.direction == "below" else measured > threshold
+        if hit and t.percent > best:
+            best = t.percent
+    return best
+
+
+def round_money(amount: Fraction, currency: str) -> Decimal:
+    """Half-up to the currency's minor unit, from the exact value (no float on the way)."""
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    exact_decimal = Decimal(amount.numerator) / Decimal(amount.denominator)
+    # Decimal division is correctly rounded to the context precision (28 digits), far beyond
+    # any minor unit; a tie at the minor unit is therefore exact unless the fraction is
+    # non-terminating, where no tie is possible.
+    return exact_decimal.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def prorated_fee(fee: m.Money, fraction: Fraction) -> Fraction:
+    return Fraction(fee.amount) * fraction
+
+
+def credit_amount(fee: m.Money, fee_fraction: Fraction, percent: Decimal) -> Decimal:
+    return round_money(prorated_fee(fee, fee_fraction) * Fraction(percent) / 100, fee.currency)
+
+
+def cap_amount(fee: m.Money, fee_fraction: Fraction, cap: Decimal) -> Decimal:
+    return round_money(prorated_fee(fee, fee_fraction) * Fraction(cap), fee.currency)
+
+
+def to_float(v: Fraction | None) -> float | None:
+    """The nearest IEEE double (Fraction -> float is correctly rounded)."""
+    return None if v is None else float(v)
+
+
+def to_number(v: Fraction) -> int | float:
+    """Integers stay integers in the report; anything else is the nearest double."""
+    return int(v) if v.denominator == 1 else float(v)
