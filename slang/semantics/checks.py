@@ -103,15 +103,23 @@ def unreachable_tiers(
                 continue
             wider = (other.threshold >= t.threshold if t.direction == "below"
                      else other.threshold <= t.threshold)
+            strictly_better = other.threshold != t.threshold or other.percent > t.percent
             if wider and other.percent >= t.percent and (
-                other.threshold != t.threshold or tiers.index(other) < tiers.index(t)
+                strictly_better or tiers.index(other) < tiers.index(t)
             ):
                 diags.append(error(
                     "SLG0406", f"this tier can never apply: whenever it matches, the tier "
-                    f"`{other.direction} ... => {other.percent}%` matches too and gives as much",
+                    f"`{other.direction} ... => {_pct(other.percent)}%` matches too and gives "
+                    "as much",
                     t.span, "tiers further from the target should give larger credits",
                 ))
                 break
+
+
+def _pct(d: object) -> str:
+    """`25.00` -> `25`, `12.50` -> `12.5` (Decimal.normalize alone would give `1E+1`)."""
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _never_matches_when_breached(t: m.CreditTier, target: m.Target) -> bool:

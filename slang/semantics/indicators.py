@@ -152,9 +152,9 @@ class IndicatorResolver:
         if source is None:
             return None
         if source.kind != want:
-            self.err("SLG0421", f"`{source_name.dotted}` is an {source.kind} source; this needs "
-                     f"{'an' if want == 'intervals' else ''} {want} source".replace("  ", " "),
-                     source_name)
+            article = {"events": "an events", "intervals": "an intervals"}
+            self.err("SLG0421", f"`{source_name.dotted}` is {article[source.kind]} source; "
+                     f"this needs {article[want]} source", source_name)
             return None
         named: dict[str, m.Calendar] = {}
 
@@ -262,6 +262,8 @@ class IndicatorResolver:
         return None if sel is None else m.UptimeIndicator(sel[0], granularity)
 
     def _whole_seconds(self, e: ast.Expr, what: str) -> int | None:
+        if isinstance(e, ast.BadDurationLit):
+            return None  # reported by the lexical pass (SLG0303)
         if not isinstance(e, ast.DurationLit):
             self.err("SLG0301", f"the {what} must be a duration such as `1m`", e)
             return None
@@ -332,6 +334,8 @@ def threshold_value(
     a duration in that unit (`300ms` on a column in ms -> 300, `0.3s` -> 300); plain numbers for
     columns without a unit and for `count`.
     """
+    if isinstance(lit, ast.BadDurationLit):
+        return None  # reported by the lexical pass (SLG0303)
     unit_of = indicator.unit if isinstance(indicator, m.ValueIndicator) else None
     if m.is_fraction(indicator):
         if isinstance(lit, ast.PercentLit):

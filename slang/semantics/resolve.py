@@ -408,6 +408,8 @@ class _Resolver:
         if a is None:
             return None
         if isinstance(a.value, ast.RollingPeriod):
+            if isinstance(a.value.length, ast.BadDurationLit):
+                return None  # reported by the lexical pass (SLG0303)
             seconds = a.value.length.seconds
             if seconds <= 0 or seconds != seconds.to_integral_value() or seconds % 3600:
                 self.diags.append(error(

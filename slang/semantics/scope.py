@@ -90,7 +90,8 @@ class FileScope:
         entries: dict[str, Entry] = getattr(space, table)
         entry = entries.get(local)
         if entry is None:
-            candidates = [k for k, e in entries.items() if isinstance(e.node, kind)]
+            prefix = f"{parts[0]}." if len(parts) == 2 else ""
+            candidates = [prefix + k for k, e in entries.items() if isinstance(e.node, kind)]
             if len(parts) == 1:
                 candidates += [
                     f"{alias}.{k}"

@@ -42,9 +42,39 @@ CURRENCY_MINOR_UNITS: dict[str, int] = {
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest known name, if one is close enough to be a typo."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    """A hint naming the closest known name, if one is close enough to be a typo.
+
+    Typos are mostly one slipped key or two swapped ones, so the edit distance (with
+    transpositions) decides first; difflib's similarity breaks ties and catches the rest.
+    """
+    pool = sorted(set(candidates))
+    if not pool:
+        return None
+    limit = max(1, len(name) // 4)
+    scored = [(edit_distance(name.lower(), c.lower()), c) for c in pool]
+    best = min(d for d, _ in scored)
+    if best <= limit:
+        near = [c for d, c in scored if d == best]
+        pick = max(near, key=lambda c: difflib.SequenceMatcher(None, name, c).ratio())
+        return f"did you mean `{pick}`?"
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, swaps."""
+    if abs(len(a) - len(b)) > 3:
+        return abs(len(a) - len(b))
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 @cache

@@ -249,7 +249,7 @@ class DateRange(Node):
 
 @dataclass(frozen=True)
 class RollingPeriod(Node):
-    length: DurationLit
+    length: DurationLit | BadDurationLit
 
 
 @dataclass(frozen=True)

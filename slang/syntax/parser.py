@@ -412,7 +412,12 @@ class _Builder(Transformer):
         return (self._time(children[0]), self._time(children[1]))
 
     def rolling(self, meta, children):
-        return ast.RollingPeriod(self._duration(children[0]), span=self.sp(meta))
+        tok = children[0]
+        if tok.type == "BAD_DURATION":
+            amount, unit = _NUM_UNIT.match(str(tok)).groups()  # type: ignore[union-attr]
+            length = ast.BadDurationLit(amount, unit, span=self.tok(tok))
+            return ast.RollingPeriod(length, span=self.sp(meta))
+        return ast.RollingPeriod(self._duration(tok), span=self.sp(meta))
 
     def unit_entry(self, meta, children):
         return ast.UnitEntry(children[0], children[1], span=self.sp(meta))
