@@ -206,10 +206,11 @@ def test_a_file_that_is_not_utf8_is_reported_without_reading_it_as_policy() -> N
     assert [d["code"] for d in result.diagnostics] == ["SLG0001"]
     (d,) = result.diagnostics
     assert d["file"] == "tests/diagnostics/SLG0001.sla"
-    assert d["line"] == 0
-    # The bad byte is the first \xe9 in the file, byte 50 (the first comment line is ASCII).
+    # The bad byte is the first \xe9 in the file, byte 50 (the first comment line is ASCII):
+    # line 1, column 51.
     assert (GOLDEN / "SLG0001.sla").read_bytes().index(b"\xe9") == 50
-    assert "bad byte at 50" in d["message"]
+    assert (d["line"], d["col"]) == (1, 51)
+    assert "byte 50 cannot be decoded" in d["message"]
 
 
 # ---------------------------------------------------------------------------- imports and root

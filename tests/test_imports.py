@@ -443,7 +443,10 @@ def test_file_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     # "café" in Latin-1: byte 0xE9 at offset 5 of the file
     model = estate(tmp_path, monkeypatch, {"a.sla": b"# caf\xe9\n"}, ["a.sla"])
     (d,) = model.diagnostics
-    assert (d.code, d.message) == ("SLG0001", "`a.sla` is not UTF-8 text (bad byte at 5)")
+    assert (d.code, d.message) == (
+        "SLG0001", "`a.sla` is not UTF-8 text (byte 5 cannot be decoded)"
+    )
+    assert (d.span.line, d.span.col) == (1, 6)
     assert model.files == []
 
 
@@ -455,7 +458,9 @@ def test_imported_file_that_is_not_utf8(
         "b.sla": b"events \xff\n",
     }, ["a.sla"])
     (d,) = model.diagnostics
-    assert (d.code, d.message) == ("SLG0001", "`b.sla` is not UTF-8 text (bad byte at 7)")
+    assert (d.code, d.message) == (
+        "SLG0001", "`b.sla` is not UTF-8 text (byte 7 cannot be decoded)"
+    )
     # Reported where the import is written.
     assert (d.span.file, d.span.line) == ("a.sla", 2)
 

@@ -147,8 +147,9 @@ class ConditionCompiler:
         if name not in t.column_names:
             raise SlangError([error(
                 "SLG0605", f"column `{name}` is missing from source `{self.source.name}`",
-                hint="columns present: " + ", ".join(sorted(c for c in t.column_names
-                                                             if not c.startswith("__"))),
+                self.source.span,
+                "columns present: "
+                + ", ".join(sorted(c for c in t.column_names if not c.startswith("__"))),
             )])
         col = t.column(name)
         if name in self.source.units:

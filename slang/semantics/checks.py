@@ -11,6 +11,7 @@ from slang.diagnostics import Diagnostic, error, warning
 from slang.semantics import model as m
 from slang.semantics.values import bad_duration_hint
 from slang.syntax import ast
+from slang.syntax.span import Span
 
 
 def walk(node: object) -> Iterator[ast.Node]:
@@ -56,7 +57,7 @@ def dependency_cycles(services: dict[str, m.Service], diags: list[Diagnostic]) -
                     ordered = [*cycle[i:], *cycle[:i], first]
                     diags.append(error(
                         "SLG0401", "services depend on each other in a cycle: "
-                        + " -> ".join(ordered), services[first].span,
+                        + " -> ".join(ordered), _head(services[first]),
                         "a service cannot (indirectly) depend on itself; remove one `depends_on`",
                     ))
             elif dep not in state:
@@ -67,6 +68,12 @@ def dependency_cycles(services: dict[str, m.Service], diags: list[Diagnostic]) -
     for name in sorted(services):
         if name not in state:
             visit(name, [])
+
+
+def _head(svc: m.Service) -> Span:
+    """`service NAME`: the first line of the block, not the whole block."""
+    s = svc.span
+    return Span(s.file, s.line, s.col, s.line, s.col + len("service ") + len(svc.name))
 
 
 def overlapping_hours(
@@ -109,8 +116,8 @@ def unreachable_tiers(
             ):
                 diags.append(error(
                     "SLG0406", f"this tier can never apply: whenever it matches, the tier "
-                    f"`{other.direction} ... => {_pct(other.percent)}%` matches too and gives "
-                    "as much",
+                    f"on line {other.span.line} (`{other.direction} ... => "
+                    f"{_pct(other.percent)}%`) matches too and gives as much",
                     t.span, "tiers further from the target should give larger credits",
                 ))
                 break
@@ -145,14 +152,14 @@ def lifecycle(
         if a.review.last is None:
             diags.append(warning(
                 "SLG0502", f"agreement `{a.name}` has a review cycle but no `reviewed` date",
-                a.span, "record the last review, e.g. `reviewed 2026-10-01`",
+                a.review.span, "record the last review, e.g. `reviewed 2026-10-01`",
             ))
             continue
         due = add_interval(a.review.last, a.review.every, a.review.unit)
         if due < today:
             diags.append(warning(
                 "SLG0502", f"review of `{a.name}` is overdue: last reviewed {a.review.last}, "
-                f"due {due}", a.span, "review the agreement and update `reviewed`",
+                f"due {due}", a.review.span, "review the agreement and update `reviewed`",
             ))
 
 

@@ -375,7 +375,9 @@ def threshold_value(
         return lit.value
     if isinstance(lit, ast.PercentLit) and indicator.function != "count" and unit_of is None:
         return lit.value
-    kind = type(lit).__name__.removesuffix("Lit").lower()
+    kind = {"PercentLit": "percentage", "DurationLit": "duration", "NumberLit": "number",
+            "StringLit": "string", "DateLit": "date", "TimestampLit": "timestamp"}.get(
+        type(lit).__name__, "value")
     diags.append(error("SLG0301", f"a {kind} is not a valid {what} for `{indicator.function}`",
                        lit.span))
     return None

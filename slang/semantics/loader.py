@@ -125,10 +125,15 @@ class _Loader:
             data = path.read_bytes()
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.diagnostics.append(
-                error("SLG0001", f"`{display}` is not UTF-8 text (bad byte at {exc.start})",
-                      at if at is not NO_SPAN else _file_span(display))
-            )
+            before = data[: exc.start]
+            line = before.count(b"\n") + 1
+            col = exc.start - (before.rfind(b"\n") + 1) + 1
+            self.texts.add(display, data.decode("utf-8", errors="replace"))
+            self.diagnostics.append(error(
+                "SLG0001", f"`{display}` is not UTF-8 text (byte {exc.start} cannot be decoded)",
+                at if at is not NO_SPAN else Span(display, line, col, line, col + 1),
+                "save the file as UTF-8",
+            ))
             return None
         except OSError as exc:
             self.diagnostics.append(

@@ -244,6 +244,7 @@ class Review:
     every: int
     unit: Literal["days", "weeks", "months", "years"]
     last: dt.date | None
+    span: Span = field(default=NO_SPAN, compare=False)  # `reviewed`, else `review`
 
 
 @dataclass(frozen=True)

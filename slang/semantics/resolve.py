@@ -351,6 +351,9 @@ class _Resolver:
         fee = self._fee(attrs.get("fee"))
         cap = self._percent_fraction(attrs.get("credit_cap"), "credit_cap", allow_zero=False)
         review = self._review(attrs.get("review"), attrs.get("reviewed"))
+        if review is not None:
+            where = attrs.get("reviewed") or attrs["review"]
+            review = m.Review(review.every, review.unit, review.last, where.span)
         notify, notify_on = self._notify(attrs.get("notify"))
         hours = self.lookup_calendar(scope, attrs["hours"].value) if "hours" in attrs else None
         exclusions = tuple(
@@ -363,7 +366,7 @@ class _Resolver:
                 "SLG0407", f"agreement `{node.name.name}` has no objectives", node.name.span,
                 "add an `objective NAME { indicator ... target ... }` block",
             ))
-        if fee is None and any(o.credit for o in objectives):
+        if "fee" not in attrs and any(o.credit for o in objectives):
             self.diags.append(warning(
                 "SLG0503", f"agreement `{node.name.name}` has credits but no `fee`", node.name.span,
                 "credits are percentages of the fee; add e.g. `fee 12000.00 GBP`",

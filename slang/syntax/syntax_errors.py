@@ -154,6 +154,14 @@ EXAMPLES: dict[str, list[str]] = {
     ],
 }
 
+OPERATOR_HINTS = {
+    "&": "write `and` to combine conditions",
+    "|": "write `or` to combine conditions",
+    "!": "write `not` to negate a condition, or `!=` for not equal",
+    "=": "write `==` to compare",
+    "'": 'strings are written in double quotes: `"text"`',
+}
+
 TERMINAL_WORDS: dict[str, str] = {
     "NAME": "a name",
     "QUOTED_NAME": "a name",
@@ -226,11 +234,28 @@ def _span_of(exc: UnexpectedInput, text: str, path: str) -> Span:
     return Span.point(path, line, col)
 
 
+def _state_key(exc: UnexpectedInput) -> tuple[object, frozenset[str]]:
+    """The parser state an error happened in, independent of how deeply the declaration is
+    nested or how many attributes came before it (lark's own `match_examples` compares the
+    whole stack, so an example only matched when its broken attribute came first)."""
+    state = getattr(exc, "state", None)
+    position = getattr(state, "position", state)
+    accepts = getattr(exc, "accepts", None) or getattr(exc, "allowed", None) or ()
+    return position, frozenset(accepts)
+
+
 @cache
-def _examples_parse():
+def _example_index() -> dict[tuple[object, frozenset[str]], str]:
     from slang.syntax.parser import lark_parser
 
-    return lark_parser().parse
+    index: dict[tuple[object, frozenset[str]], str] = {}
+    for label, examples in EXAMPLES.items():
+        for text in examples:
+            try:
+                lark_parser().parse(text)
+            except UnexpectedInput as exc:
+                index.setdefault(_state_key(exc), label)
+    return index
 
 
 def describe_unexpected(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
@@ -241,20 +266,28 @@ def describe_unexpected(exc: UnexpectedInput, text: str, path: str) -> Diagnosti
         if found == "an unterminated string":
             return error("SLG0104", "unterminated string", span,
                          'close the string with `"` on the same line (write `\\n` for a newline)')
+        ch = found.strip("`")
+        if ch in OPERATOR_HINTS:
+            return error("SLG0104", f"unexpected character {found}", span, OPERATOR_HINTS[ch])
         label = _match(exc)
-        hint = label if label else _expected_sentence(set(exc.allowed or ()))
+        hint = label if label else _expected_sentence(set(exc.allowed or ()) - {"NAME"})
         return error("SLG0104", f"unexpected character {found}", span, hint or None)
     label = _match(exc)
-    expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or set()
+    expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or set()
+    hint = None
+    token = getattr(exc, "token", None)
+    if token is not None and token.type == "BAD_DURATION":
+        import re
+
+        from slang.semantics.values import bad_duration_hint
+
+        hint = bad_duration_hint(re.sub(r"^[\d.]+\s*", "", str(token)))
     if label:
-        return error("SLG0101", f"{label}, found {found}", span)
+        return error("SLG0101", f"{label}, found {found}", span, hint)
     sentence = _expected_sentence(set(expected))
     msg = f"unexpected {found}" + (f"; {sentence}" if sentence else "")
-    return error("SLG0101", msg, span)
+    return error("SLG0101", msg, span, hint)
 
 
 def _match(exc: UnexpectedInput) -> str | None:
-    try:
-        return exc.match_examples(_examples_parse(), EXAMPLES, use_accepts=True)
-    except Exception:  # match_examples re-parses the examples; never let that hide the error
-        return None
+    return _example_index().get(_state_key(exc))
