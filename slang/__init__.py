@@ -18,4 +18,28 @@ from slang.diagnostics import Diagnostic, Severity, SlangError
 from slang.semantics import Model, load
 from slang.syntax.parser import parse
 
-__all__ = ["Diagnostic", "Model", "Severity", "SlangError", "__version__", "load", "parse"]
+__all__ = [
+    "AuditReport",
+    "Diagnostic",
+    "Model",
+    "PeriodChoice",
+    "Severity",
+    "SlangError",
+    "__version__",
+    "audit",
+    "load",
+    "parse",
+]
+
+
+def __getattr__(name: str) -> object:
+    """The engine (pyarrow, numpy) loads on first use, so `slang check` starts fast."""
+    if name in ("audit", "PeriodChoice"):
+        from slang.engine import audit as _audit
+
+        return getattr(_audit, name)
+    if name == "AuditReport":
+        from slang.report.audit_report import AuditReport
+
+        return AuditReport
+    raise AttributeError(f"module 'slang' has no attribute {name!r}")
