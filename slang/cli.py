@@ -47,6 +47,7 @@ from slang.diagnostics import (
 )
 from slang.resources import stdlib_dir
 from slang.semantics.loader import discover, display_path
+from slang.syntax.formatter import format_text
 from slang.syntax.span import Span
 
 EXIT_OK = 0
@@ -337,6 +338,30 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _read_policy(path: Path, shown: str, sources: SourceCache,
+                 failures: list[Diagnostic]) -> str | None:
+    """A policy file's text, or None with an SLG0001 diagnostic, worded as `check` words it.
+
+    Mirrors the loader's private reader; it belongs in the library next to it.
+    """
+    try:
+        data = path.read_bytes()
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        sources.add(shown, data.decode("utf-8", errors="replace"))
+        failures.append(error(
+            "SLG0001", f"`{shown}` is not UTF-8 text (byte {exc.start} cannot be decoded)",
+            Span(shown, line, col, line, col + 1), "save the file as UTF-8",
+        ))
+    except OSError as exc:
+        failures.append(error("SLG0001", f"cannot read `{shown}`: {exc.strerror}",
+                              Span(shown, 0, 0, 0, 0)))
+    return None
+
+
 @main.command(
     epilog="\b\nExamples:\n"
     "  slang fmt policies/            # rewrite files in place\n"
@@ -355,9 +380,6 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
     files rewritten (or, with --check, those that would be); with --diff it is the diff. A
     file that does not parse is reported and left alone (exit 2).
     """
-    # Imported here so that `check` keeps working whatever state the formatter is in.
-    from slang.syntax.formatter import format_text
-
     files, problems = discover(paths)
     if problems:
         _stop(problems)
@@ -367,15 +389,8 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
     changed = unchanged = 0
     for path in files:
         shown = display_path(path.resolve())
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            failures.append(error("SLG0001", f"`{shown}` is not UTF-8 text (bad byte at "
-                                  f"{exc.start})", Span(shown, 0, 0, 0, 0)))
-            continue
-        except OSError as exc:
-            failures.append(error("SLG0001", f"cannot read `{shown}`: {exc.strerror}",
-                                  Span(shown, 0, 0, 0, 0)))
+        text = _read_policy(path, shown, sources, failures)
+        if text is None:
             continue
         try:
             formatted = format_text(text, shown)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from importlib.metadata import version as dist_version
@@ -167,11 +168,14 @@ def test_check_fail_on_warning(estate: Path) -> None:
     default = run(*late)
     assert default.exit_code == 0
     lines = default.stdout.splitlines()
-    first = lines.index(
-        "policies/agreements.sla:3:1: warning[SLG0502]: review of `checkout_retail` is overdue: "
-        "last reviewed 2026-01-01, due 2026-04-01"
+    (first,) = [i for i, line in enumerate(lines) if "warning[SLG0502]" in line]
+    assert re.fullmatch(
+        r"policies/agreements\.sla:\d+:\d+: warning\[SLG0502\]: review of `checkout_retail` is "
+        r"overdue: last reviewed 2026-01-01, due 2026-04-01",
+        lines[first],
     )
-    assert lines[first + 1] == "   3 | agreement checkout_retail {"
+    assert re.fullmatch(r" +\d+ \| .+", lines[first + 1])  # the source line
+    assert re.fullmatch(r" +\| +\^+", lines[first + 2])  # its caret
     assert lines[first + 3] == "  = hint: review the agreement and update `reviewed`"
     assert lines[-1] == "checked 2 files: 0 errors, 1 warning"
     assert run(*late, "--fail-on", "warning").exit_code == 1
@@ -204,11 +208,17 @@ def test_check_empty_directory_exits_2(estate: Path) -> None:
     assert "error[SLG0003]: no .sla files under `empty`" in result.stderr
 
 
+LATIN1 = b'catalogue "caf\xe9" {}\n'
+
+
 def test_check_unreadable_file_exits_2(estate: Path) -> None:
-    (estate / "latin1.sla").write_bytes(b'catalogue "caf\xe9" {}\n')
+    (estate / "latin1.sla").write_bytes(LATIN1)
     result = run("check", "latin1.sla")
     assert result.exit_code == 2
-    assert "latin1.sla: error[SLG0001]: `latin1.sla` is not UTF-8 text" in result.stderr
+    assert result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("latin1.sla:")
+    assert "error[SLG0001]: `latin1.sla` is not UTF-8 text" in first
 
 
 def test_check_output_file(broken: Path) -> None:
@@ -359,6 +369,15 @@ def test_fmt_syntax_error_exits_2_and_keeps_the_file(messy: Path) -> None:
     assert bad.read_text() == BROKEN
     # The file that does parse is still formatted.
     assert messy.read_text() == _formatted(UNFORMATTED)
+
+
+def test_fmt_reports_unreadable_files_as_check_does(estate: Path) -> None:
+    (estate / "latin1.sla").write_bytes(LATIN1)
+    checked = run("check", "latin1.sla")
+    formatted = run("fmt", "latin1.sla")
+    assert formatted.exit_code == 2
+    assert (estate / "latin1.sla").read_bytes() == LATIN1
+    assert formatted.stderr == "0 files reformatted, 0 unchanged\n" + checked.stderr
 
 
 def test_fmt_missing_path_exits_2(estate: Path) -> None:
