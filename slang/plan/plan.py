@@ -62,7 +62,10 @@ class Evaluation:
         if selection.source.key_column:
             steps.append({"op": "key", "column": selection.source.key_column,
                           "equals": a.service.key})
+        if selection.condition is not None:
+            steps.append({"op": "where", "condition": _cond(selection.condition)})
         steps.append({"op": "time", **time_step(a, o)})
+        steps.append({"op": "bucket", **bucket_step(a, o.indicator)})
         steps.append({"op": "aggregate", **aggregate_step(o.indicator)})
         steps.append({"op": "compare", "cmp": o.target.op, "target": _num(o.target.value)})
         if o.credit:
@@ -158,8 +161,6 @@ def time_step(a: m.Agreement, o: m.Objective) -> dict[str, Any]:
                 x.selection.condition)
         excl.append(d)
     return {
-        "period": a.period.label,
-        "timezone": a.timezone,
         "effective": [None if a.effective_start is None else a.effective_start.isoformat(),
                       None if a.effective_end is None else a.effective_end.isoformat()],
         "hours": None if o.hours is None else o.hours.id,
@@ -167,12 +168,20 @@ def time_step(a: m.Agreement, o: m.Objective) -> dict[str, Any]:
     }
 
 
+def bucket_step(a: m.Agreement, ind: m.Indicator) -> dict[str, Any]:
+    """Rows and time are bucketed by period; slice indicators also by fixed slices within it."""
+    d: dict[str, Any] = {"period": a.period.label, "timezone": a.timezone}
+    if isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator):
+        d["slice_s"] = ind.slice_seconds
+    return d
+
+
 def aggregate_step(ind: m.Indicator) -> dict[str, Any]:
     match ind:
-        case m.RatioIndicator(total=sel, good=good):
-            return {"fn": "ratio", "total_where": _cond(sel.condition), "good_where": _cond(good)}
+        case m.RatioIndicator(good=good):
+            return {"fn": "ratio", "good": _cond(good)}
         case m.ValueIndicator():
-            d: dict[str, Any] = {"fn": ind.function, "where": _cond(ind.selection.condition)}
+            d: dict[str, Any] = {"fn": ind.function}
             if ind.column:
                 d["column"] = ind.column
                 d["unit"] = ind.unit
@@ -181,15 +190,13 @@ def aggregate_step(ind: m.Indicator) -> dict[str, Any]:
                 d["method"] = ind.method
             return d
         case m.UptimeIndicator():
-            return {"fn": "uptime", "where": _cond(ind.selection.condition),
-                    "granularity_s": ind.granularity_seconds}
+            return {"fn": "uptime", "granularity_s": ind.granularity_seconds}
         case m.TimeslicesIndicator():
-            return {"fn": "timeslices", "slice_s": ind.slice_seconds, "empty": ind.empty,
-                    "cmp": ind.op, "threshold": _num(ind.threshold),
-                    "inner": aggregate_step(ind.inner)}
+            return {"fn": "timeslices", "empty": ind.empty, "cmp": ind.op,
+                    "threshold": _num(ind.threshold), "per_slice": aggregate_step(ind.inner)}
         case m.SliceMeanIndicator():
-            return {"fn": "slice_mean", "slice_s": ind.slice_seconds, "empty": ind.empty,
-                    "inner": aggregate_step(ind.inner)}
+            return {"fn": "slice_mean", "empty": ind.empty,
+                    "per_slice": aggregate_step(ind.inner)}
     raise TypeError(ind)  # pragma: no cover
 
 
