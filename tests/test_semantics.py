@@ -573,7 +573,7 @@ def test_rolling_period_in_hours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert model.diagnostics == []
     # 28 × 86 400 s
     assert model.agreements["a"].period == Period("rolling", 2419200)
-    assert model.agreements["a"].period.label == "rolling 4w"
+    assert model.agreements["a"].period.label == "rolling 28d"
 
 
 # ------------------------------------------------------------------------ 3. indicators

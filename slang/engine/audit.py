@@ -105,7 +105,7 @@ def _read_scans(
         if spans and src.kind == "events":
             time_range = (min(p.start_us for p in spans), max(p.end_us for p in spans))
         try:
-            bound = read_source(src, str(data[src.table]), set(scan.columns), as_of_us=as_of_us,
+            bound = read_source(src, data[src.table], set(scan.columns), as_of_us=as_of_us,
                                 time_range_us=time_range)
         except SlangError as exc:
             diags.extend(exc.diagnostics)
