@@ -221,7 +221,7 @@ def main() -> None:
 
 
 @main.command(
-    epilog="\b\nExample:\n  slang version\n  slang 0.1.0\n  python 3.11.7\n  lark 1.3.1\n"
+    epilog="\b\nExample:\n  $ slang version\n  slang 0.1.0\n  python 3.11.7\n  lark 1.3.1\n"
     "  pyarrow 26.0.1",
 )
 def version() -> None:
@@ -326,7 +326,8 @@ def _unified_diff(path: str, old: str, new: str) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Replace a file in one step, keeping its mode: an interrupted fmt never leaves half a
-    policy behind."""
+    policy behind. A symbolic link stays a link: its target is what gets replaced."""
+    path = path.resolve()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

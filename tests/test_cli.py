@@ -342,6 +342,21 @@ def test_fmt_leaves_formatted_files_untouched(estate: Path) -> None:
     assert path.stat().st_mtime_ns == before
 
 
+def test_fmt_keeps_mode_and_symbolic_links(estate: Path) -> None:
+    target = estate / "real.sla"
+    target.write_text(UNFORMATTED)
+    target.chmod(0o640)
+    link = estate / "linked"
+    link.mkdir()
+    (link / "office.sla").symlink_to(target)
+    result = run("fmt", "linked")
+    assert result.exit_code == 0
+    assert (link / "office.sla").is_symlink()
+    assert target.read_text() == _formatted(UNFORMATTED)
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in estate.iterdir() if p.name.endswith(".tmp")] == []
+
+
 def test_fmt_diff_shows_changes_and_writes_nothing(messy: Path) -> None:
     result = run("fmt", "--diff", "office.sla")
     assert result.exit_code == 0
