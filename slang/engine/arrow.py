@@ -93,6 +93,17 @@ class Measure:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CountedTime:
+    """One period's time, up to as-of: `counted` (T - M: the hours minus the exclusions),
+    `excluded` (M, within the hours) and `available` (the part of `counted` inside
+    `as available` exclusions)."""
+
+    counted: iv.Intervals
+    excluded: iv.Intervals
+    available: iv.Intervals
+
+
 @dataclass
 class Executor:
     plan: Plan
@@ -101,15 +112,20 @@ class Executor:
 
     # ---------------------------------------------------------------------- time restriction
 
-    def counted(self, ev: Evaluation, p: PeriodInstance, until_us: int) -> tuple[iv.Intervals,
-                                                                                  iv.Intervals]:
-        """(counted time, excluded time) within [p.start, until): hours minus exclusions."""
+    def counted(self, ev: Evaluation, p: PeriodInstance, until_us: int) -> CountedTime:
+        """Counted, excluded and as-available time within [p.start, until): the hours minus
+        the exclusions, what the exclusions removed, and the part of the counted time that
+        `as available` exclusions cover. An instant in both an ordinary and an `as available`
+        exclusion is excluded: removing time wins over counting it as up."""
         a, o = ev.agreement, ev.objective
         lo, hi = p.start_us, max(p.start_us, until_us)
         base = (hours_intervals(o.hours, lo, hi) if o.hours is not None
                 else iv.normalize(np.array([lo]), np.array([hi])))
         excluded = self.exclusions(a, lo, hi, as_available=False)
-        return iv.subtract(base, excluded), iv.intersect(base, excluded)
+        counted = iv.subtract(base, excluded)
+        available = self.exclusions(a, lo, hi, as_available=True)
+        return CountedTime(counted, iv.intersect(base, excluded),
+                           iv.intersect(counted, available))
 
     def exclusions(self, a: m.Agreement, lo: int, hi: int, as_available: bool) -> iv.Intervals:
         starts: list[np.ndarray] = []
@@ -154,7 +170,8 @@ class Executor:
         from slang.syntax.formatter import format_expr
 
         text = "" if cond is None else format_expr(cond)  # type: ignore[arg-type]
-        cache_key = (key, text)
+        # the agreement's zone is part of the meaning: date ranges are its local days
+        cache_key = (key, f"{a.timezone}\0{text}")
         if cache_key not in scan.masks:
             compiler = ConditionCompiler(
                 scan.source, self.as_of_us, a.timezone,
@@ -168,16 +185,18 @@ class Executor:
 
     def measure(self, ev: Evaluation, p: PeriodInstance) -> Measure:
         until = min(p.end_us, self.as_of_us)
-        counted, excluded = self.counted(ev, p, until)
-        full = counted if until >= p.end_us else self.counted(ev, p, p.end_us)[0]
+        time = self.counted(ev, p, until)
+        full = time.counted if until >= p.end_us else self.counted(ev, p, p.end_us).counted
         ind = ev.objective.indicator
         if isinstance(ind, m.UptimeIndicator):
-            result = self._uptime(ev, ind, p, counted, until)
+            result = self._uptime(ev, ind, time)
         else:
-            result = self._events(ev, ind, p, counted, until)
-        result.counted_us = iv.total(counted)
+            result = self._events(ev, ind, p, time, until)
+        result.counted_us = iv.total(time.counted)
         result.full_us = iv.total(full)
-        result.extra.setdefault("excluded_s", _seconds(iv.total(excluded)))
+        result.extra.setdefault("excluded_s", _seconds(iv.total(time.excluded)))
+        if len(time.available):
+            result.extra.setdefault("available_s", _seconds(iv.total(time.available)))
         if isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator):
             result.extra["slices_full"] = len(iv.slice_indices(
                 full, p.start_us, ind.slice_seconds * US))
@@ -190,7 +209,11 @@ class Executor:
         return scan, scan.table.slice(lo, hi - lo), scan.time[lo:hi]
 
     def _events(self, ev: Evaluation, ind: m.Indicator, p: PeriodInstance,
-                counted: iv.Intervals, until: int) -> Measure:
+                time: CountedTime, until: int) -> Measure:
+        """Event rows that count. Rows inside `as available` exclusions (spec §4.3 leaves
+        events open; our choice, as an auditor would read "available"): for a ratio they count
+        as good (still subject to the total's condition and the key); a value indicator leaves
+        them out, since no value of theirs can be "available"."""
         sel = selection_of(ind)
         scan, table, t = self._key_rows(ev, sel)
         a = ev.agreement
@@ -198,22 +221,29 @@ class Executor:
         lo = int(np.searchsorted(t, p.start_us, side="left"))
         hi = int(np.searchsorted(t, until, side="left"))
         t_p = t[lo:hi]
-        in_time = iv.contains(counted, t_p)
+        in_time = iv.contains(time.counted, t_p)
+        avail = iv.contains(time.available, t_p)
         base = self.mask(scan, key, sel.condition, table, sel, a)[lo:hi] & in_time
         if isinstance(ind, m.RatioIndicator):
-            good = base & self.mask(scan, key, ind.good, table, sel, a)[lo:hi]
+            good = base & (self.mask(scan, key, ind.good, table, sel, a)[lo:hi] | avail)
             return _ratio(int(good.sum()), int(base.sum()))
         if isinstance(ind, m.ValueIndicator):
-            return _value(ind, table, lo, hi, base)
+            return _value(ind, table, lo, hi, base & ~avail)
         assert isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
-        slices = iv.slice_indices(counted, p.start_us, ind.slice_seconds * US)
-        k = (t_p - p.start_us) // (ind.slice_seconds * US)
-        per_slice = self._per_slice(ev, ind.inner, scan, table, lo, hi, base, k, slices)
+        size = ind.slice_seconds * US
+        slices = iv.slice_indices(time.counted, p.start_us, size)
+        k = (t_p - p.start_us) // size
+        per_slice = self._per_slice(ev, ind.inner, scan, table, lo, hi, base, avail, k, slices)
+        if len(time.available):
+            # a slice whose counted time lies wholly in `as available` time is good
+            partly = iv.slice_indices(iv.subtract(time.counted, time.available), p.start_us,
+                                      size)
+            per_slice.available = ~np.isin(slices, partly)
         return _sliced(ind, per_slice, len(slices))
 
     def _per_slice(self, ev: Evaluation, inner: m.RatioIndicator | m.ValueIndicator,
                    scan: PreparedScan, table: pa.Table, lo: int, hi: int, base: np.ndarray,
-                   k: np.ndarray, slices: np.ndarray) -> SliceValues:
+                   avail: np.ndarray, k: np.ndarray, slices: np.ndarray) -> SliceValues:
         """Per-slice numerators and denominators (ratio) or values (aggregates), for the
         slices that exist; slices without rows are flagged empty."""
         pos = np.searchsorted(slices, k)
@@ -222,14 +252,14 @@ class Executor:
         base = base & pos_ok
         n = len(slices)
         if isinstance(inner, m.RatioIndicator):
-            good_mask = base & self.mask(scan, ev.agreement.service.key, inner.good, table,
-                                         inner.total, ev.agreement)[lo:hi]
+            good_mask = base & (self.mask(scan, ev.agreement.service.key, inner.good, table,
+                                          inner.total, ev.agreement)[lo:hi] | avail)
             total = np.bincount(pos[base], minlength=n).astype(np.int64)
             good = np.bincount(pos[good_mask], minlength=n).astype(np.int64)
             return SliceValues(total == 0, good=good, total=total)
         values, valid = _column_values(table, inner.column, lo, hi) if inner.column else (
             np.ones(hi - lo), np.ones(hi - lo, bool))
-        use = base & valid
+        use = base & valid & ~avail
         groups = pos[use]
         vals = values[use]
         counts = np.bincount(groups, minlength=n)
@@ -256,13 +286,14 @@ class Executor:
                 out[has] = _group_percentile(sv, starts[has], counts[has], inner)
         return SliceValues(empty, values=out)
 
-    def _uptime(self, ev: Evaluation, ind: m.UptimeIndicator, p: PeriodInstance,
-                counted: iv.Intervals, until: int) -> Measure:
+    def _uptime(self, ev: Evaluation, ind: m.UptimeIndicator, time: CountedTime) -> Measure:
+        """(T - M - D) / (T - M): `time.counted` is T - M; D is the downtime in it, outside
+        `as available` time (which stays in the measured time as up time)."""
         down = self.intervals_of(ind.selection, ev.agreement.service.key, ev.agreement)
-        pieces = iv.intersect(down, counted)
+        pieces = iv.intersect(down, iv.subtract(time.counted, time.available))
         if ind.granularity_seconds:
             pieces = iv.floor_pieces(pieces, ind.granularity_seconds * US)
-        measured_us = iv.total(counted)
+        measured_us = iv.total(time.counted)
         down_us = iv.total(pieces)
         if measured_us == 0:
             return Measure(None, Fraction(0), Fraction(0))
@@ -280,6 +311,7 @@ class SliceValues:
     good: np.ndarray | None = None
     total: np.ndarray | None = None
     values: np.ndarray | None = None
+    available: np.ndarray | None = None  # slices wholly inside `as available` time
 
 
 def _ratio(good: int, total: int) -> Measure:
@@ -295,7 +327,9 @@ def _column_values(table: pa.Table, column: str, lo: int, hi: int) -> tuple[np.n
     if pa.types.is_boolean(arr.type):
         arr = pc.cast(arr, pa.int8())
     values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-    valid = ~np.isnan(values)
+    # null (NaN after the cast), NaN and ±inf cannot be used: skipped and counted (an infinite
+    # latency is a broken measurement, and has no exact value or JSON number)
+    valid = np.isfinite(values)
     return values, valid
 
 
@@ -323,12 +357,28 @@ def _value(ind: m.ValueIndicator, table: pa.Table, lo: int, hi: int, base: np.nd
 
 
 def _exact_sum(vals: np.ndarray) -> Fraction:
-    """Integers sum exactly; floats with fsum (correctly rounded) in C, not per row in Python."""
+    """The exact sum of finite doubles, vectorised: each double is an integer mantissa times a
+    power of two (`np.frexp`); the mantissas are summed per exponent in int64 (split in two
+    halves so that 2**36 values cannot overflow), then the few distinct exponents are combined
+    as Python integers. (`math.fsum` is only correctly rounded: the mean of 0.3,
+    0.6666666666666666 and 0.2 would come out one ulp low.)"""
     if len(vals) == 0:
         return Fraction(0)
-    if np.all(vals == np.floor(vals)) and np.abs(vals).max() < 2**52:
+    if np.all(vals == np.floor(vals)) and np.abs(vals).max() * len(vals) < 2.0**62:
         return Fraction(int(vals.astype(np.int64).sum()))
-    return Fraction(math.fsum(vals))
+    mant, exp = np.frexp(vals)
+    ints = (mant * 2.0**53).astype(np.int64)  # exact: |ints| < 2**53
+    exp = exp.astype(np.int64) - 53
+    order = np.argsort(exp, kind="stable")
+    e_sorted = exp[order]
+    firsts = np.flatnonzero(np.r_[True, e_sorted[1:] != e_sorted[:-1]])
+    high = np.add.reduceat(ints[order] >> 26, firsts)
+    low = np.add.reduceat(ints[order] & ((1 << 26) - 1), firsts)
+    exps = e_sorted[firsts]
+    base = int(exps[0])
+    total = sum(((int(h) << 26) + int(lo)) << (int(e) - base)  # per distinct exponent
+                for h, lo, e in zip(high, low, exps, strict=True))
+    return Fraction(total) * Fraction(2) ** base
 
 
 def _nearest_rank(n: int, q: Decimal) -> int:
@@ -371,34 +421,48 @@ def _group_percentile(sorted_vals: np.ndarray, starts: np.ndarray, counts: np.nd
 
 def _sliced(ind: m.TimeslicesIndicator | m.SliceMeanIndicator, sv: SliceValues,
             n_slices: int) -> Measure:
-    empty = sv.empty
+    avail = sv.available if sv.available is not None else np.zeros(n_slices, bool)
     if isinstance(ind, m.TimeslicesIndicator):
-        ok = _slice_ok(ind, sv)
-        considered = ~empty if ind.empty == "skip" else np.ones(n_slices, bool)
-        good_slices = (ok & ~empty) | (empty & (ind.empty == "good"))
-        total = int(considered.sum())
-        good = int((good_slices & considered).sum())
-        if total == 0:
-            return Measure(None, Fraction(0), Fraction(0))
-        return Measure(Fraction(good, total), Fraction(good), Fraction(total),
-                       extra={"empty_slices": int(empty.sum())})
-    # slice_mean
-    use = ~empty
+        return _timeslices(ind, sv, avail)
+    return _slice_mean(ind, sv, avail)
+
+
+def _timeslices(ind: m.TimeslicesIndicator, sv: SliceValues, avail: np.ndarray) -> Measure:
+    """Good slices / slices; an empty slice is good, bad or left out (`empty:`), and a slice
+    wholly inside `as available` time is good whatever its rows."""
+    empty = sv.empty & ~avail
+    ok = (_slice_ok(ind, sv) & ~sv.empty) | avail
+    considered = ~empty if ind.empty == "skip" else np.ones(len(empty), bool)
+    good_slices = ok | (empty & (ind.empty == "good"))
+    total = int(considered.sum())
+    good = int((good_slices & considered).sum())
+    if total == 0:
+        return Measure(None, Fraction(0), Fraction(0))
+    return Measure(Fraction(good, total), Fraction(good), Fraction(total),
+                   extra={"empty_slices": int(empty.sum())})
+
+
+def _slice_mean(ind: m.SliceMeanIndicator, sv: SliceValues, avail: np.ndarray) -> Measure:
+    """The unweighted mean of the per-slice values. For a ratio an empty slice is 1.0 unless
+    `empty: skip`, and a slice wholly inside `as available` time is 1.0 even when empty; other
+    aggregates skip empty slices."""
+    use = ~sv.empty
     if isinstance(ind.inner, m.RatioIndicator):
         assert sv.good is not None and sv.total is not None
-        total_slices = int(use.sum()) + (int(empty.sum()) if ind.empty == "good" else 0)
+        empty = sv.empty & ~avail
+        ones = int((sv.empty & avail).sum()) + (int(empty.sum()) if ind.empty == "good" else 0)
+        total_slices = int(use.sum()) + ones
         if total_slices == 0:
             return Measure(None, Fraction(0), Fraction(0))
-        acc = _sum_of_ratios(sv.good[use], sv.total[use]) + (
-            int(empty.sum()) if ind.empty == "good" else 0)
+        acc = _sum_of_ratios(sv.good[use], sv.total[use]) + ones
         return Measure(acc / total_slices, None, Fraction(total_slices),
                        extra={"empty_slices": int(empty.sum())})
     assert sv.values is not None
     vals = sv.values[use]
     if len(vals) == 0:
         return Measure(None, None, Fraction(0))
-    return Measure(Fraction(math.fsum(vals)) / len(vals), None, Fraction(len(vals)),
-                   extra={"empty_slices": int(empty.sum())})
+    return Measure(_exact_sum(vals) / len(vals), None, Fraction(len(vals)),
+                   extra={"empty_slices": int(sv.empty.sum())})
 
 
 def _sum_of_ratios(good: np.ndarray, total: np.ndarray) -> Fraction:
