@@ -8,7 +8,7 @@ converted to a float only when it is written out, as the nearest double. `432 mi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from slang.semantics import model as m
@@ -59,13 +59,14 @@ def credit_percent(measured: Fraction, tiers: tuple[m.CreditTier, ...]) -> Decim
 
 
 def round_money(amount: Fraction, currency: str) -> Decimal:
-    """Half-up to the currency's minor unit, from the exact value (no float on the way)."""
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    exact_decimal = Decimal(amount.numerator) / Decimal(amount.denominator)
-    # Decimal division is correctly rounded to the context precision (28 digits), far beyond
-    # any minor unit; a tie at the minor unit is therefore exact unless the fraction is
-    # non-terminating, where no tie is possible.
-    return exact_decimal.quantize(quantum, rounding=ROUND_HALF_UP)
+    """Half-up (away from zero on a tie) to the currency's minor unit, in integers from the
+    exact fraction. (Dividing out to a 28-digit Decimal first could round a value a hair below
+    a tie onto the tie.)"""
+    digits = minor_units(currency)
+    scaled = abs(amount) * 10**digits
+    units = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)
+    sign = -1 if amount < 0 else 1
+    return Decimal(sign * units).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
 
 
 def prorated_fee(fee: m.Money, fraction: Fraction) -> Fraction:
