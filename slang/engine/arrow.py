@@ -265,12 +265,12 @@ class Executor:
         counts = np.bincount(groups, minlength=n)
         empty = counts == 0
         out = np.full(n, np.nan)
-        if inner.function == "count":
-            out = counts.astype(float)
-            empty = np.zeros(n, bool)
-        elif inner.function == "sum":
-            out = np.bincount(groups, weights=vals, minlength=n)
-            empty = np.zeros(n, bool)
+        if inner.function in ("count", "sum"):
+            # a slice with no rows is empty (§3: the `empty:` rule decides it), not 0; a slice
+            # whose rows hold only NaN values sums to 0
+            empty = np.bincount(pos[base & ~avail], minlength=n) == 0
+            out = counts.astype(float) if inner.function == "count" else np.bincount(
+                groups, weights=vals, minlength=n)
         elif len(vals):
             order = np.lexsort((vals, groups))
             sv, sg = vals[order], groups[order]

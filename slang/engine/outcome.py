@@ -47,6 +47,27 @@ def error_budget(good: Fraction, total: Fraction, target: m.Target) -> Budget | 
     return Budget(allowed, bad, allowed - bad, burn)
 
 
+NOMINAL_HOURS = {"hourly": 1, "daily": 24, "weekly": 7 * 24, "monthly": 30 * 24,
+                 "quarterly": 90 * 24, "yearly": 365 * 24}
+
+
+def nominal_hours(period: m.Period) -> Fraction:
+    """§4.6: the nominal length of a period for burn-rate alerts, whatever the calendar says
+    (a month is 30 days, a quarter 90, a year 365); a rolling window is its own length."""
+    if period.kind == "rolling":
+        return Fraction(period.rolling_seconds or 0, 3600)
+    return Fraction(NOMINAL_HOURS[period.kind])
+
+
+def burn_rate_factor(budget_fraction: Fraction | Decimal | float, period: m.Period,
+                     long_window_hours: Fraction | Decimal | int) -> Fraction:
+    """The burn rate at which spending `budget_fraction` of the period's error budget within a
+    long window of `long_window_hours` alerts: fraction x nominal hours / window hours (2 % of a
+    month's budget in 1 h is 14.4; 5 % in 6 h is 6). The one function behind `slang status`
+    and exported alert rules."""
+    return exact(budget_fraction) * nominal_hours(period) / exact(long_window_hours)
+
+
 def credit_percent(measured: Fraction, tiers: tuple[m.CreditTier, ...]) -> Decimal:
     """The largest credit among the tiers that match; strict comparisons (spec §4.7)."""
     best = Decimal(0)

@@ -12,7 +12,12 @@ shared (`HEADER`):
 - `requests`: events, columns `ts`, `service`, and whatever the test passes (`status`, `method`,
   `latency_ms` in milliseconds, `approved`, ...);
 - `incidents`: intervals `started_at` .. `resolved_at` (null: ongoing), `service`, `severity`;
-- `maintenance`: intervals `start` .. `end`, `service`, `approved`.
+- `maintenance`: intervals `start` .. `end`, `service`, `approved`;
+- `tickets`: events at `opened_at`, `service`, `resolved_at` (null: open), ...;
+- `beats`: events at `ts` without a key: every row counts for every agreement (the
+  `service` column added to every table is not read).
+
+Service `keyed` is `keyed-v2` in the data.
 
 Columns are given as Python lists; instants as RFC 3339 strings (`"2026-10-05T10:00:00Z"`),
 written as `timestamp[us, tz=UTC]`. A table without a `service` column gets `"svc"` on every
@@ -42,12 +47,13 @@ from slang.report.audit_report import AuditReport
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "slang" / "schemas" / "audit-report.schema.json"
 UTC_US = pa.timestamp("us", tz="UTC")
-TIME_COLUMNS = {"ts", "started_at", "resolved_at", "start", "end"}
+TIME_COLUMNS = {"ts", "started_at", "resolved_at", "start", "end", "opened_at"}
 
 HEADER = """\
 catalogue "Rules" {
   service svc   { title "Service under test" owner "team" }
   service other { title "Another service"    owner "team" }
+  service keyed { title "Keyed in the data"  owner "team"  key "keyed-v2" }
 }
 
 events requests from "requests" {
@@ -64,6 +70,15 @@ intervals incidents from "incidents" {
 
 intervals maintenance from "maintenance" {
   key service
+}
+
+events tickets from "tickets" {
+  time opened_at
+  key  service
+}
+
+events beats from "beats" {
+  time ts
 }
 """
 
@@ -152,6 +167,7 @@ class Estate:
         date_from: str | None = None,
         date_to: str | None = None,
         extra_files: Sequence[tuple[str, str]] = (),
+        include_drafts: bool = False,
     ) -> Audit:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / "estate.sla"
@@ -170,7 +186,8 @@ class Estate:
             date_from=None if date_from is None else dt.date.fromisoformat(date_from),
             date_to=None if date_to is None else dt.date.fromisoformat(date_to),
         )
-        report = audit(model, data, choice=choice, as_of=ts(as_of))
+        report = audit(model, data, choice=choice, as_of=ts(as_of),
+                       include_drafts=include_drafts)
         doc = report.to_dict()
         _validator().validate(doc)
         return Audit(report, doc, report.to_json())

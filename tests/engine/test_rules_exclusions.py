@@ -255,3 +255,19 @@ def test_slices_with_excluded_and_as_available_windows(estate: Estate) -> None:
     # hours 0, 2, 3 are 1.0, hour 5 is 0.0; empty hours skipped: 3 / 4
     r = available.r("hourly_mean")
     assert (r["measured"], r["total"]) == (0.75, 4)
+
+
+def test_wholly_excluded_period_is_no_data(estate: Estate) -> None:
+    """T - M = 0: nothing was measured, so uptime is `no_data` (not 100 %), with no credit."""
+    policy = agreement("""
+  objective up {
+    indicator uptime(incidents)
+    target    >= 99%
+  }
+  credit up { below 99% => 10% }""", period="daily", extra=(
+        "  fee 100.00 GBP\n  exclude 2026-10-04T12:00:00Z .. 2026-10-06T00:00:00Z"))
+    run = estate.run(policy, {"incidents": WINDOW_INCIDENT}, as_of="2026-10-10T00:00:00Z",
+                     period="2026-10-05")
+    up = run.r("up")
+    assert (up["status"], up["measured"], up["good"], up["total"]) == ("no_data", None, 0, 0)
+    assert (up["budget"], up["credit_amount"]) == (None, "0.00")

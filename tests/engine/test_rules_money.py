@@ -13,7 +13,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from slang.engine.outcome import round_money
+from slang.engine.outcome import burn_rate_factor, round_money
+from slang.semantics import model as m
 from tests.engine.conftest import Estate, agreement
 
 NOV = 2_592_000
@@ -80,10 +81,7 @@ def test_credit_tiers_at_the_boundary_and_half_up_rounding(estate: Estate) -> No
     assert run.doc["adjustments"] == []
 
 
-def test_credit_cap_cuts_the_sum_with_an_adjustment(estate: Estate) -> None:
-    """Two objectives owe 25 % each; `credit_cap 33%` caps their sum at 33 % of the fee,
-    rounded half-up like the amounts, and the cut is an agreement-level adjustment."""
-    policy = agreement("""
+CAPPED = """
   objective up {
     indicator uptime(incidents)
     target    >= 99.9%
@@ -93,20 +91,52 @@ def test_credit_cap_cuts_the_sum_with_an_adjustment(estate: Estate) -> None:
     target    >= 99.9%
   }
   credit up    { below 99.9% => 25% }
-  credit avail { below 99.9% => 25% }""", extra="  fee 1000.05 GBP\n  credit_cap 33%")
+  credit avail { below 99.9% => 25% }"""
+
+
+def test_credit_cap_cuts_the_sum_with_an_adjustment(estate: Estate) -> None:
+    """Two objectives owe 25 % each; `credit_cap 33%` caps their sum at 33 % of the fee,
+    rounded half-up like the amounts, and the cut is an agreement-level adjustment. The cap of
+    a clipped period is a share of the prorated fee."""
+    policy = agreement(CAPPED, extra="  fee 1000.05 GBP\n  credit_cap 33%") + agreement(
+        CAPPED, name="b", extra="  effective 2026-11-16 ..\n  fee 1000.00 GBP\n  credit_cap 30%")
     run = estate.run(policy, {
-        "incidents": {"started_at": ["2026-11-10T00:00:00Z"],
-                      "resolved_at": ["2026-11-11T00:00:00Z"]},
-        "requests": {"ts": ["2026-11-10T00:00:00Z", "2026-11-10T00:01:00Z"],
-                     "status": [200, 500]},
+        # a day down and half the requests failed, both before and after the 16th
+        "incidents": {"started_at": ["2026-11-10T00:00:00Z", "2026-11-20T00:00:00Z"],
+                      "resolved_at": ["2026-11-11T00:00:00Z", "2026-11-21T00:00:00Z"]},
+        "requests": {"ts": ["2026-11-10T00:00:00Z", "2026-11-10T00:01:00Z",
+                            "2026-11-20T00:00:00Z", "2026-11-20T00:01:00Z"],
+                     "status": [200, 500, 200, 500]},
     }, as_of="2026-12-15T00:00:00Z", period="2026-11")
     # each: 1000.05 x 25 % = 250.0125 -> 250.01; sum 500.02
     assert run.r("up")["credit_amount"] == run.r("avail")["credit_amount"] == "250.01"
     # cap: 1000.05 x 33 % = 330.0165 -> 330.02; cut 330.02 - 500.02 = -170.00
-    assert run.doc["adjustments"] == [{"agreement": "a", "period": "2026-11",
-                                       "kind": "credit_cap", "amount": "-170.00",
-                                       "currency": "GBP"}]
-    assert run.doc["summary"]["credits"] == [{"currency": "GBP", "amount": "330.02"}]
+    # b, from 16 November: 15 of 30 days, fee 500.00; 25 % = 125.00 each, sum 250.00;
+    # cap 30 % x 500.00 = 150.00; cut -100.00
+    assert run.r("up", agreement="b")["credit_amount"] == "125.00"
+    assert run.doc["adjustments"] == [
+        {"agreement": "a", "period": "2026-11", "kind": "credit_cap", "amount": "-170.00",
+         "currency": "GBP"},
+        {"agreement": "b", "period": "2026-11", "kind": "credit_cap", "amount": "-100.00",
+         "currency": "GBP"},
+    ]
+    assert run.doc["summary"]["credits"] == [{"currency": "GBP", "amount": "480.02"}]
+
+
+def test_credits_without_a_fee_have_a_percent_but_no_amount(estate: Estate) -> None:
+    policy = agreement("""
+  objective up {
+    indicator uptime(incidents)
+    target    >= 99.9%
+  }
+  credit up { below 99.9% => 25% }""")
+    run = estate.run(policy, {"incidents": {"started_at": ["2026-11-10T00:00:00Z"],
+                                            "resolved_at": ["2026-11-11T00:00:00Z"]}},
+                     as_of="2026-12-15T00:00:00Z", period="2026-11")
+    up = run.r("up")
+    assert (up["status"], up["credit_percent"], up["credit_amount"], up["currency"]) == (
+        "breached", 25, None, None)
+    assert run.doc["summary"]["credits"] == []
 
 
 def test_rounding_is_exact_not_through_28_digit_decimals() -> None:
@@ -146,6 +176,20 @@ def test_error_budget_is_exact(estate: Estate) -> None:
     assert r["budget"] == {"allowed": 1200.0, "consumed": 1056, "remaining": 144.0,
                            "burn_rate": 0.88}
     assert '"allowed": 1200.0,' in run.text
+
+
+def test_burn_rate_alert_factors_use_nominal_period_lengths() -> None:
+    """§4.6: factor = budget fraction x nominal period hours / long-window hours."""
+    month, day = m.Period("monthly"), m.Period("daily")
+    assert burn_rate_factor(Fraction(2, 100), month, 1) == Fraction(72, 5)  # 14.4
+    assert float(burn_rate_factor(Fraction(2, 100), month, 1)) == 14.4
+    assert burn_rate_factor(Fraction(5, 100), month, 6) == 6
+    assert burn_rate_factor(Fraction(10, 100), m.Period("quarterly"), 72) == 3  # 0.1 x 2160 / 72
+    assert burn_rate_factor(Fraction(1, 2), day, 12) == 1
+    assert burn_rate_factor(Fraction(1, 10), m.Period("yearly"), 876) == 1
+    assert burn_rate_factor(Fraction(1, 4), m.Period("weekly"), 42) == 1
+    assert burn_rate_factor(Fraction(2, 100), m.Period("rolling", 28 * 86_400), 1) == Fraction(
+        672, 50)
 
 
 # ---------------------------------------------------------------------------- running periods

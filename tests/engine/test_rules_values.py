@@ -269,7 +269,15 @@ SLICES = """
     indicator timeslices(1h, ratio(requests where status < 500) >= 99%, empty: skip)
     target    >= 95%
   }
+  objective mean_count {
+    indicator slice_mean(1h, count(requests))
+    target    >= 1
+  }
   objective seven_hours {
+    indicator timeslices(7h, count(requests) >= 1, empty: bad)
+    target    >= 95%
+  }
+  objective seven_hours_default {
     indicator timeslices(7h, count(requests) >= 1)
     target    >= 95%
   }"""
@@ -293,12 +301,22 @@ def test_ratio_slice_mean_and_timeslices_on_the_same_rows(estate: Estate) -> Non
     assert (r["good"], r["total"], r["measured"]) == (23, 24, 23 / 24)
     r = run.r("slices_bad")
     assert (r["good"], r["total"], r["measured"]) == (1, 24, 1 / 24)
+    # budget in slices: allowed 5 % x 24 = 1.2, consumed 23, burn (23/24) / 0.05 = 19.1666...
+    assert r["budget"] == {"allowed": 1.2, "consumed": 23, "remaining": -21.8,
+                           "burn_rate": 23 / 24 / 0.05}
+    # slice_mean has no good slices to count: no budget
+    assert run.r("mean_good")["budget"] is None
     r = run.r("slices_skip")
     assert (r["good"], r["total"], r["measured"]) == (1, 2, 0.5)
+    # slice_mean of a count skips the hours without rows: (1 + 9) / 2
+    assert (run.r("mean_count")["measured"], run.r("mean_count")["total"]) == (5, 2)
     # 7 h slices from midnight: [0,7) [7,14) [14,21) [21,24) (cut by the period's end: one
-    # slice); only the first has rows; count of an empty slice is 0, which fails `>= 1`
+    # slice); only the first has rows. A slice with no rows is decided by `empty:`, whatever
+    # the aggregate (its count is not compared): bad with `empty: bad`, good by default
     r = run.r("seven_hours")
     assert (r["good"], r["total"]) == (1, 4)
+    r = run.r("seven_hours_default")
+    assert (r["good"], r["total"]) == (4, 4)
 
 
 def test_slice_mean_differs_from_ratio_when_traffic_is_uneven(estate: Estate) -> None:
