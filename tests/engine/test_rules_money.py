@@ -178,6 +178,20 @@ def test_error_budget_is_exact(estate: Estate) -> None:
     assert '"allowed": 1200.0,' in run.text
 
 
+def test_budget_of_a_100_percent_target_has_no_burn_rate(estate: Estate) -> None:
+    policy = agreement("""
+  objective avail {
+    indicator ratio(requests where status < 500)
+    target    >= 100%
+  }""", period="daily")
+    run = estate.run(policy, {"requests": {"ts": ["2026-10-05T01:00:00Z"] * 4,
+                                           "status": [200, 200, 200, 500]}},
+                     as_of="2026-10-10T00:00:00Z", period="2026-10-05")
+    # allowed 0 x 4 = 0; consumed 1; remaining -1; burn rate undefined (nothing allowed)
+    assert run.r("avail")["budget"] == {"allowed": 0.0, "consumed": 1, "remaining": -1.0,
+                                        "burn_rate": None}
+
+
 def test_burn_rate_alert_factors_use_nominal_period_lengths() -> None:
     """§4.6: factor = budget fraction x nominal period hours / long-window hours."""
     month, day = m.Period("monthly"), m.Period("daily")

@@ -255,3 +255,22 @@ def test_lifecycle_and_notify(estate: Estate) -> None:
     drafts = estate.run(policy, tables, as_of="2026-10-10T00:00:00Z", period="2026-10-05",
                         include_drafts=True)
     assert {r["agreement"] for r in drafts.doc["results"]} == {"a", "d"}
+
+
+def test_date_ranges_in_conditions_are_each_agreements_local_days(estate: Estate) -> None:
+    """The same condition text in agreements of different zones means different instants
+    (the engine shares condition masks between objectives; the zone is part of the key)."""
+    body = """
+  objective saturday_morning {
+    indicator count(requests where ts in 2026-10-10 .. 2026-10-10 and ts < 2026-10-10T12:00:00Z)
+    target    <= 10
+  }"""
+    policy = agreement(body, name="london", timezone="Europe/London") + agreement(
+        body, name="new_york", timezone="America/New_York")
+    run = estate.run(policy, {"requests": {
+        "ts": ["2026-10-10T03:00:00Z",   # London Sat 04:00; New York Fri 23:00
+               "2026-10-10T12:00:00Z",   # not before 12:00Z
+               "2026-10-11T02:00:00Z"],  # London Sun 03:00; New York Sat 22:00
+    }}, as_of="2026-11-15T00:00:00Z", period="2026-10")
+    assert run.r("saturday_morning", agreement="london")["measured"] == 1
+    assert run.r("saturday_morning", agreement="new_york")["measured"] == 0
