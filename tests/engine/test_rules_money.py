@@ -225,6 +225,10 @@ RUNNING = """
     indicator uptime(incidents where severity == "sev3")
     target    >= 99.9%
   }
+  objective up_open {
+    indicator uptime(incidents where severity == "open")
+    target    >= 99.9%
+  }
   objective posts_10 {
     indicator count(requests where method == "POST")
     target    <= 10
@@ -263,11 +267,12 @@ def test_running_period_status_and_projection(estate: Estate) -> None:
         },
         "incidents": {
             "started_at": ["2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z",
-                           "2026-11-04T00:00:00Z"],
+                           "2026-11-04T00:00:00Z", "2026-11-10T23:00:00Z"],
             "resolved_at": ["2026-11-02T08:00:00Z",   # sev1: 8 h
                             "2026-11-03T00:10:00Z",   # sev2: 10 min
-                            "2026-11-04T00:20:00Z"],  # sev3: 20 min
-            "severity": ["sev1", "sev2", "sev3"],
+                            "2026-11-04T00:20:00Z",   # sev3: 20 min
+                            None],                    # still open at as-of: 1 h so far
+            "severity": ["sev1", "sev2", "sev3", "open"],
         },
     }, as_of="2026-11-11T00:00:00Z", period="2026-11")
     elapsed = 10 * 86_400
@@ -291,6 +296,11 @@ def test_running_period_status_and_projection(estate: Estate) -> None:
     sev3 = run.r("up_sev3")
     assert (sev3["measured"], sev3["status"]) == (1 - 1_200 / elapsed, "at_risk")
     assert sev3["projected"] == 1 - 1_200 / elapsed
+    # the open incident is down until as-of only (3 600 s), not to the month's end; even so
+    # 1 - 3 600 / 2 592 000 = 0.998611 < 99.9 %: breached already
+    open_ = run.r("up_open")
+    assert (open_["good"], open_["total"], open_["status"]) == (
+        elapsed - 3_600, elapsed, "breached")
     # 6 POSTs after a third of the month extrapolate to 18
     for name, status in (("posts_10", "at_risk"), ("posts_5", "breached"),
                          ("posts_20", "met")):
