@@ -9,6 +9,7 @@ Loops run per agreement, objective and period, never per row.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,7 +22,7 @@ import pyarrow.compute as pc
 from slang.engine import intervals as iv
 from slang.engine.calendar_time import hours_intervals, local_windows
 from slang.engine.conditions import ConditionCompiler
-from slang.engine.outcome import exact
+from slang.engine.outcome import exact, satisfies
 from slang.engine.periods import PeriodInstance
 from slang.plan.plan import Evaluation, Plan, selection_of
 from slang.semantics import model as m
@@ -259,32 +260,9 @@ class Executor:
             return SliceValues(total == 0, good=good, total=total)
         values, valid = _column_values(table, inner.column, lo, hi) if inner.column else (
             np.ones(hi - lo), np.ones(hi - lo, bool))
+        rows = np.bincount(pos[base & ~avail], minlength=n)
         use = base & valid & ~avail
-        groups = pos[use]
-        vals = values[use]
-        counts = np.bincount(groups, minlength=n)
-        empty = counts == 0
-        out = np.full(n, np.nan)
-        if inner.function in ("count", "sum"):
-            # a slice with no rows is empty (§3: the `empty:` rule decides it), not 0; a slice
-            # whose rows hold only NaN values sums to 0
-            empty = np.bincount(pos[base & ~avail], minlength=n) == 0
-            out = counts.astype(float) if inner.function == "count" else np.bincount(
-                groups, weights=vals, minlength=n)
-        elif len(vals):
-            order = np.lexsort((vals, groups))
-            sv, sg = vals[order], groups[order]
-            starts = np.searchsorted(sg, np.arange(n))
-            has = counts > 0
-            if inner.function == "mean":
-                out[has] = np.bincount(groups, weights=vals, minlength=n)[has] / counts[has]
-            elif inner.function == "max":
-                out[has] = sv[starts[has] + counts[has] - 1]
-            elif inner.function == "min":
-                out[has] = sv[starts[has]]
-            else:  # percentile
-                out[has] = _group_percentile(sv, starts[has], counts[has], inner)
-        return SliceValues(empty, values=out)
+        return _slice_values(inner, pos[use], values[use], rows, n)
 
     def _uptime(self, ev: Evaluation, ind: m.UptimeIndicator, time: CountedTime) -> Measure:
         """(T - M - D) / (T - M): `time.counted` is T - M; D is the downtime in it, outside
@@ -312,6 +290,7 @@ class SliceValues:
     total: np.ndarray | None = None
     values: np.ndarray | None = None
     available: np.ndarray | None = None  # slices wholly inside `as available` time
+    group: GroupValues | None = None  # for exact comparisons of float per-slice values
 
 
 def _ratio(good: int, total: int) -> Measure:
@@ -402,21 +381,85 @@ def _percentile(vals: np.ndarray, ind: m.ValueIndicator) -> Fraction:
     return a + (h - lo) * (b - a)
 
 
+def _slice_values(inner: m.ValueIndicator, groups: np.ndarray, vals: np.ndarray,
+                  rows: np.ndarray, n: int) -> SliceValues:
+    """Per-slice aggregates of the values (`groups`: each value's slice), vectorised. A slice
+    with no rows is empty (§3: the `empty:` rule decides it), and for mean, max, min and
+    percentiles also one whose rows hold no value; `count` and `sum` of rows whose values are
+    all NaN are 0. Means, sums and interpolated percentiles are computed in floating point and
+    carry an error bound, so that comparisons near the threshold can be made exactly."""
+    counts = np.bincount(groups, minlength=n)
+    order = np.lexsort((vals, groups))
+    group = GroupValues(vals[order], np.searchsorted(groups[order], np.arange(n)), counts,
+                        inner)
+    if inner.function == "count":
+        return SliceValues(rows == 0, values=counts.astype(float))
+    if inner.function == "sum":
+        sums = np.bincount(groups, weights=vals, minlength=n)
+        return SliceValues(rows == 0, values=sums, group=group.bounded(sums, groups, vals))
+    out = np.full(n, np.nan)
+    has = counts > 0
+    if not has.any():
+        return SliceValues(~has, values=out)
+    starts, sv = group.starts, group.sorted_vals
+    if inner.function == "mean":
+        out[has] = np.bincount(groups, weights=vals, minlength=n)[has] / counts[has]
+    elif inner.function == "max":
+        out[has] = sv[starts[has] + counts[has] - 1]
+    elif inner.function == "min":
+        out[has] = sv[starts[has]]
+    else:
+        out[has] = _group_percentile(sv, starts[has], counts[has], inner)
+    exact_already = inner.function in ("max", "min") or (
+        inner.function == "percentile" and inner.method == "nearest")
+    return SliceValues(~has, values=out,
+                       group=None if exact_already else group.bounded(out, groups, vals))
+
+
+@dataclass
+class GroupValues:
+    """The values of each slice, sorted within slices, to recompute one slice's aggregate
+    exactly; `tol` bounds the floating-point error of the vectorised per-slice values."""
+
+    sorted_vals: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    inner: m.ValueIndicator
+    tol: np.ndarray | None = None
+
+    def bounded(self, approx: np.ndarray, groups: np.ndarray, vals: np.ndarray
+                ) -> GroupValues:
+        """With an error bound for `approx`: summing n doubles sequentially errs by less than
+        n·2⁻⁵³·Σ|x|; an interpolation by a few ulps of its end points."""
+        n = len(self.counts)
+        abs_sum = np.bincount(groups, weights=np.abs(vals), minlength=n)
+        scale = abs_sum if self.inner.function == "sum" else abs_sum / np.maximum(self.counts, 1)
+        tol = (self.counts + 8) * 2.0**-52 * scale + np.spacing(np.abs(approx))
+        return dataclasses.replace(self, tol=np.nan_to_num(tol, nan=0.0))
+
+    def exact(self, i: int) -> Fraction:
+        vals = self.sorted_vals[self.starts[i]:self.starts[i] + self.counts[i]]
+        if self.inner.function == "sum":
+            return _exact_sum(vals)
+        if self.inner.function == "mean":
+            return _exact_sum(vals) / len(vals)
+        return _percentile(vals, self.inner)
+
+
 def _group_percentile(sorted_vals: np.ndarray, starts: np.ndarray, counts: np.ndarray,
                       ind: m.ValueIndicator) -> np.ndarray:
-    """Per-group percentiles from values sorted within groups, vectorised over groups."""
+    """Per-group percentiles from values sorted within groups, vectorised over groups; ranks
+    in integer arithmetic (q = num/den)."""
     q = Fraction(ind.q or 0)
+    num, den = q.numerator, q.denominator * 100
     if ind.method == "nearest":
-        # ceil(q*n/100) with integer arithmetic: q = num/den
-        num, den = q.numerator, q.denominator * 100
-        ranks = np.maximum(1, -((-counts * num) // den))
+        ranks = np.maximum(1, -((-counts * num) // den))  # ceil(q n / 100)
         return sorted_vals[starts + ranks - 1]
-    h = (counts - 1) * float(q) / 100
-    lo = np.floor(h).astype(np.int64)
+    lo, rem = np.divmod((counts - 1) * num, den)  # h = (n - 1) q / 100 = lo + rem / den
     hi = np.minimum(lo + 1, counts - 1)
     a = sorted_vals[starts + lo]
     b = sorted_vals[starts + hi]
-    return a + (h - lo) * (b - a)
+    return a + (rem / den) * (b - a)
 
 
 def _sliced(ind: m.TimeslicesIndicator | m.SliceMeanIndicator, sv: SliceValues,
@@ -461,7 +504,12 @@ def _slice_mean(ind: m.SliceMeanIndicator, sv: SliceValues, avail: np.ndarray) -
     vals = sv.values[use]
     if len(vals) == 0:
         return Measure(None, None, Fraction(0))
-    return Measure(_exact_sum(vals) / len(vals), None, Fraction(len(vals)),
+    g = sv.group
+    if g is not None and g.tol is not None:  # means, sums, interpolations: exact per slice
+        acc = sum((g.exact(int(i)) for i in np.flatnonzero(use)), Fraction(0))
+    else:  # counts and observed values are exact already
+        acc = _exact_sum(vals)
+    return Measure(acc / len(vals), None, Fraction(len(vals)),
                    extra={"empty_slices": int(sv.empty.sum())})
 
 
@@ -477,7 +525,10 @@ def _sum_of_ratios(good: np.ndarray, total: np.ndarray) -> Fraction:
 
 
 def _slice_ok(ind: m.TimeslicesIndicator, sv: SliceValues) -> np.ndarray:
-    """Exact per-slice comparison with the threshold."""
+    """Exact per-slice comparison with the threshold. Values computed in floating point
+    (means, sums, interpolated percentiles) are compared in floating point where they are
+    clearly on one side, and recomputed exactly for the few slices within their error bound
+    of the threshold."""
     t = exact(ind.threshold)
     if sv.good is not None and sv.total is not None:
         # good/total op num/den  <=>  good*den op num*total   (total > 0 where it matters)
@@ -487,7 +538,14 @@ def _slice_ok(ind: m.TimeslicesIndicator, sv: SliceValues) -> np.ndarray:
     assert sv.values is not None
     op, bound = float_threshold(ind.op, t)
     with np.errstate(invalid="ignore"):
-        return _NUMPY_CMP[op](sv.values, bound) & ~np.isnan(sv.values)
+        ok = _NUMPY_CMP[op](sv.values, bound) & ~np.isnan(sv.values)
+    g = sv.group
+    if g is not None and g.tol is not None:
+        d = float(t)
+        near = ~sv.empty & (np.abs(sv.values - d) <= g.tol + np.spacing(abs(d)))
+        for i in np.flatnonzero(near):  # per slice near the threshold: rare
+            ok[i] = satisfies(g.exact(int(i)), ind.op, t)
+    return ok
 
 
 _NUMPY_CMP = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,

@@ -340,6 +340,49 @@ def test_slice_mean_differs_from_ratio_when_traffic_is_uneven(estate: Estate) ->
     assert run.r("hourly_mean")["measured"] == 0.745
 
 
+def test_per_slice_values_compare_exactly_with_the_threshold(estate: Estate) -> None:
+    """Per-slice means and interpolated percentiles are the exact values of the doubles
+    (docs/semantics.md §8.1), compared exactly: floating point would put these slices on the
+    wrong side of their thresholds."""
+    policy = agreement("""
+  objective median {
+    indicator timeslices(1m, percentile(requests.latency_ms, 50, method: linear) >= 0.4ms)
+    target    >= 50%
+  }
+  objective mean {
+    indicator timeslices(1m, mean(requests.latency_ms) >= 0.388888888888888875ms)
+    target    >= 50%
+  }
+  objective mean_of_means {
+    indicator slice_mean(1m, mean(requests.latency_ms))
+    target    >= 0.1ms
+  }
+  objective mean_of_medians {
+    indicator slice_mean(1m, percentile(requests.latency_ms, 50, method: linear))
+    target    >= 0.1ms
+  }""", period="daily")
+    run = estate.run(policy, {"requests": {
+        # minute 0: 0.1 and 0.7; minute 1: 0.3, 0.6666666666666666 and 0.2
+        "ts": [at(0), at(0), at(1), at(1), at(1)],
+        "latency_ms": [0.1, 0.7, 0.3, 0.6666666666666666, 0.2],
+    }}, as_of=AS_OF, period=DAY)
+    # minute 0, linear median: 0.1 + 0.5 x (0.7 - 0.1) = (0.1 + 0.7) / 2 exactly
+    # 0.399999999999999980..., below 0.4 (in floating point, 0.1 + 0.5 * 0.6 = 0.4): bad.
+    # minute 1 has 3 values; median 0.3 < 0.4: bad. 1 438 empty minutes are good.
+    assert 0.1 + 0.5 * (0.7 - 0.1) == 0.4
+    r = run.r("median")
+    assert (r["good"], r["total"]) == (1438, 1440)
+    # minute 1, mean: exactly 0.38888888888888887655..., at least 0.388888888888888875
+    # (the floating-point mean, 0.38888888888888884, is below it): good. Minute 0: 0.4: good
+    r = run.r("mean")
+    assert (r["good"], r["total"]) == (1440, 1440)
+    # slice_mean of per-slice means and medians: exact per slice, then averaged exactly
+    m0 = (Fraction(0.1) + Fraction(0.7)) / 2
+    m1 = (Fraction(0.3) + Fraction(0.6666666666666666) + Fraction(0.2)) / 3
+    assert run.r("mean_of_means")["measured"] == float((m0 + m1) / 2)
+    assert run.r("mean_of_medians")["measured"] == float((m0 + Fraction(0.3)) / 2)
+
+
 UK_BUSINESS = """
 calendar uk_business {
   timezone "Europe/London"
