@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 
 from slang.diagnostics import Diagnostic, error, warning
 from slang.semantics import model as m
-from slang.semantics.values import bad_duration_hint
 from slang.syntax import ast
 from slang.syntax.span import Span
 
@@ -24,16 +23,6 @@ def walk(node: object) -> Iterator[ast.Node]:
     elif isinstance(node, tuple):
         for item in node:
             yield from walk(item)
-
-
-def lexical(module: ast.Module, diags: list[Diagnostic]) -> None:
-    """`1mo` and `5min` parse (so the rest of the file is still checked) but are never valid."""
-    for node in walk(module.decls):
-        if isinstance(node, ast.BadDurationLit):
-            diags.append(error(
-                "SLG0303", f"`{node.amount}{node.unit}` is not a duration", node.span,
-                bad_duration_hint(node.unit),
-            ))
 
 
 def dependency_cycles(services: dict[str, m.Service], diags: list[Diagnostic]) -> None:

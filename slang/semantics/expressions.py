@@ -69,7 +69,7 @@ def _type(e: ast.Expr, ctx: ColumnContext, diags: list[Diagnostic]) -> str:
         case ast.DurationLit():
             return DURATION
         case ast.BadDurationLit():
-            return ANY  # reported by the lexical pass
+            return ANY  # reported by the parser
         case ast.DateLit():
             return DATE
         case ast.TimestampLit():

@@ -263,7 +263,7 @@ class IndicatorResolver:
 
     def _whole_seconds(self, e: ast.Expr, what: str) -> int | None:
         if isinstance(e, ast.BadDurationLit):
-            return None  # reported by the lexical pass (SLG0303)
+            return None  # reported by the parser (SLG0303)
         if not isinstance(e, ast.DurationLit):
             self.err("SLG0301", f"the {what} must be a duration such as `1m`", e)
             return None
@@ -335,7 +335,7 @@ def threshold_value(
     columns without a unit and for `count`.
     """
     if isinstance(lit, ast.BadDurationLit):
-        return None  # reported by the lexical pass (SLG0303)
+        return None  # reported by the parser (SLG0303)
     unit_of = indicator.unit if isinstance(indicator, m.ValueIndicator) else None
     if m.is_fraction(indicator):
         if isinstance(lit, ast.PercentLit):

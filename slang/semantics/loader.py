@@ -16,7 +16,8 @@ from pathlib import Path
 from slang.diagnostics import Diagnostic, SourceCache, error
 from slang.resources import stdlib_dir
 from slang.syntax import ast
-from slang.syntax.parser import parse
+from slang.syntax.parse_cache import parse_cached, parse_many
+from slang.syntax.parser import ParseResult
 from slang.syntax.span import NO_SPAN, Span
 
 ROOT_MARKERS = ("slang.toml", ".git")
@@ -105,6 +106,22 @@ class _Loader:
         self.diagnostics: list[Diagnostic] = []
         self.texts = SourceCache()
         self.order: list[LoadedFile] = []
+        self.parsed: dict[Path, tuple[bytes, ParseResult]] = {}
+
+    def prefetch(self, paths: Sequence[Path]) -> None:
+        """Read and parse the entry files up front, all at once: from the parse cache, and on
+        every core when there are many (imports found later are parsed one by one)."""
+        batch: list[tuple[Path, bytes, str]] = []
+        for p in paths:
+            resolved = p.resolve()
+            try:
+                data = resolved.read_bytes()
+                batch.append((resolved, data, data.decode("utf-8")))
+            except (OSError, UnicodeDecodeError):
+                continue  # reported with its position when the file is loaded
+        results = parse_many([(text, display_path(p)) for p, _, text in batch])
+        for (p, data, _), result in zip(batch, results, strict=True):
+            self.parsed[p] = (data, result)
 
     def load_entry(self, path: Path) -> None:
         resolved = path.resolve()
@@ -122,7 +139,9 @@ class _Loader:
     def _read(self, path: Path, origin: str, root: Path, at: Span) -> LoadedFile | None:
         display = display_path(path)
         try:
-            data = path.read_bytes()
+            data, result = self.parsed.pop(path, (b"", None))  # type: ignore[assignment]
+            if result is None:
+                data = path.read_bytes()
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             before = data[: exc.start]
@@ -142,7 +161,8 @@ class _Loader:
             )
             return None
         self.texts.add(display, text)
-        result = parse(text, display)
+        if result is None:
+            result = parse_cached(text, display)
         self.diagnostics.extend(result.diagnostics)
         loaded = LoadedFile(
             abspath=path,
@@ -246,6 +266,7 @@ def load_program(paths: Iterable[str | os.PathLike[str]]) -> Program:
     entries, diags = discover(list(paths))
     loader = _Loader()
     loader.diagnostics.extend(diags)
+    loader.prefetch(entries)
     for entry in entries:
         loader.load_entry(entry)
     return Program(loader.order, loader.diagnostics, loader.texts)

@@ -57,8 +57,6 @@ class _Resolver:
 
     def run(self) -> m.Model:
         self._declare()
-        for f in self.program.files:
-            checks.lexical(f.module, self.diags)
         agreements: dict[str, m.Agreement] = {}
         for f in self.program.files:
             scope = self.scopes[f.display]
@@ -412,7 +410,7 @@ class _Resolver:
             return None
         if isinstance(a.value, ast.RollingPeriod):
             if isinstance(a.value.length, ast.BadDurationLit):
-                return None  # reported by the lexical pass (SLG0303)
+                return None  # reported by the parser (SLG0303)
             seconds = a.value.length.seconds
             if seconds <= 0 or seconds != seconds.to_integral_value() or seconds % 3600:
                 self.diags.append(error(

@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedInput
 
 from slang.diagnostics import Diagnostic, error
 from slang.resources import grammar_path
+from slang.semantics.values import bad_duration_hint
 from slang.syntax import ast
 from slang.syntax.span import Span
 from slang.syntax.syntax_errors import describe_unexpected
@@ -211,8 +212,18 @@ class _Builder(Transformer):
         return ast.DurationLit(amount, unit, span=self.tok(tok))
 
     def bad_duration(self, meta, children):
-        amount, unit = _NUM_UNIT.match(str(children[0])).groups()  # type: ignore[union-attr]
-        return ast.BadDurationLit(amount, unit, span=self.sp(meta))
+        return self._bad_duration(children[0])
+
+    def _bad_duration(self, tok: Token) -> ast.BadDurationLit:
+        """`1mo`, `5min`: kept in the tree so the rest of the file is still checked, and
+        reported here, where the lexer saw it."""
+        amount, unit = _NUM_UNIT.match(str(tok)).groups()  # type: ignore[union-attr]
+        node = ast.BadDurationLit(amount, unit, span=self.tok(tok))
+        self.diagnostics.append(error(
+            "SLG0303", f"`{node.amount}{node.unit}` is not a duration", node.span,
+            bad_duration_hint(node.unit),
+        ))
+        return node
 
     def date(self, meta, children):
         node = ast.DateLit(str(children[0]), span=self.sp(meta))
@@ -414,9 +425,7 @@ class _Builder(Transformer):
     def rolling(self, meta, children):
         tok = children[0]
         if tok.type == "BAD_DURATION":
-            amount, unit = _NUM_UNIT.match(str(tok)).groups()  # type: ignore[union-attr]
-            length = ast.BadDurationLit(amount, unit, span=self.tok(tok))
-            return ast.RollingPeriod(length, span=self.sp(meta))
+            return ast.RollingPeriod(self._bad_duration(tok), span=self.sp(meta))
         return ast.RollingPeriod(self._duration(tok), span=self.sp(meta))
 
     def unit_entry(self, meta, children):
