@@ -24,7 +24,6 @@ import difflib
 import json
 import os
 import platform
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -46,9 +45,10 @@ from slang.diagnostics import (
     render_text_all,
 )
 from slang.resources import stdlib_dir
-from slang.semantics.loader import discover, display_path
+from slang.semantics.loader import discover, display_path, read_policy_text
 from slang.syntax.formatter import format_text
 from slang.syntax.span import Span
+from slang.timestamps import AS_OF_EXAMPLE, parse_timestamp
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -63,8 +63,6 @@ INVALID_INPUT = "SLG0004"
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 PLANNED = (
-    "plan",
-    "audit",
     "test",
     "diff",
     "whatif",
@@ -123,51 +121,6 @@ def _emit(text: str, output: Path | None, fmt: str) -> None:
 
 # ---------------------------------------------------------------------------- --as-of
 
-_RFC3339 = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<frac>\d+))?"
-    r"(?P<tz>[Zz]|[+-]\d{2}:\d{2})?"
-)
-_AS_OF_EXAMPLE = "such as 2026-03-31T00:00:00Z or 2026-03-31T01:00:00+01:00, or `now`"
-
-
-def parse_timestamp(value: str) -> dt.datetime:
-    """An RFC 3339 timestamp with `Z` or an offset, or `now`, as an aware datetime.
-
-    A naive timestamp is refused rather than guessed: the same policy checked on machines in
-    two time zones must give the same answer. Raises `ValueError` with a message for people.
-    """
-    text = value.strip()
-    if text.lower() == "now":
-        return dt.datetime.now(dt.UTC)
-    m = _RFC3339.fullmatch(text)
-    if m is None:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(
-                f"`{value}` is a date, not a timestamp: write {text}T00:00:00Z (midnight UTC) "
-                "or give an offset"
-            )
-        raise ValueError(f"`{value}` is not an RFC 3339 timestamp: expected one {_AS_OF_EXAMPLE}")
-    if m["tz"] is None:
-        raise ValueError(
-            f"`{value}` has no time zone: add `Z` for UTC or an offset such as `+01:00`"
-        )
-    if m["tz"] in ("Z", "z"):
-        tz = dt.UTC
-    else:
-        sign = -1 if m["tz"][0] == "-" else 1
-        hours, minutes = int(m["tz"][1:3]), int(m["tz"][4:6])
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"`{value}` has an invalid offset `{m['tz']}`")
-        tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
-    micro = int((m["frac"] or "0")[:6].ljust(6, "0"))
-    try:
-        day = dt.date.fromisoformat(m["date"])
-        return dt.datetime(day.year, day.month, day.day, int(m["h"]), int(m["m"]), int(m["s"]),
-                           micro, tzinfo=tz)
-    except ValueError as exc:
-        raise ValueError(f"`{value}` is not a valid timestamp: {exc}") from None
-
-
 def _as_of_or_stop(value: str | None, fmt: str) -> dt.datetime | None:
     if value is None:
         return None
@@ -175,7 +128,7 @@ def _as_of_or_stop(value: str | None, fmt: str) -> dt.datetime | None:
         return parse_timestamp(value)
     except ValueError as exc:
         _stop([error(INVALID_INPUT, f"invalid --as-of: {exc}", _input_span(),
-                     f"give an RFC 3339 timestamp {_AS_OF_EXAMPLE}")], fmt)
+                     f"give an RFC 3339 timestamp {AS_OF_EXAMPLE}")], fmt)
 
 
 # ---------------------------------------------------------------------------- the group
@@ -339,30 +292,6 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _read_policy(path: Path, shown: str, sources: SourceCache,
-                 failures: list[Diagnostic]) -> str | None:
-    """A policy file's text, or None with an SLG0001 diagnostic, worded as `check` words it.
-
-    Mirrors the loader's private reader; it belongs in the library next to it.
-    """
-    try:
-        data = path.read_bytes()
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        sources.add(shown, data.decode("utf-8", errors="replace"))
-        failures.append(error(
-            "SLG0001", f"`{shown}` is not UTF-8 text (byte {exc.start} cannot be decoded)",
-            Span(shown, line, col, line, col + 1), "save the file as UTF-8",
-        ))
-    except OSError as exc:
-        failures.append(error("SLG0001", f"cannot read `{shown}`: {exc.strerror}",
-                              Span(shown, 0, 0, 0, 0)))
-    return None
-
-
 @main.command(
     epilog="\b\nExamples:\n"
     "  slang fmt policies/            # rewrite files in place\n"
@@ -390,9 +319,13 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
     changed = unchanged = 0
     for path in files:
         shown = display_path(path.resolve())
-        text = _read_policy(path, shown, sources, failures)
-        if text is None:
+        read = read_policy_text(path, shown)
+        if read.problem is not None:
+            if read.text:
+                sources.add(shown, read.text)
+            failures.append(read.problem)
             continue
+        text = read.text
         try:
             formatted = format_text(text, shown)
         except SlangError as exc:
@@ -420,3 +353,188 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
         _stop(failures, "text", sources)
     if check_only and changed:
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+# ---------------------------------------------------------------------------- audit and plan
+
+FAIL_LEVELS = {
+    "breach": ("breached",),
+    "at_risk": ("breached", "at_risk"),
+    "no_data": ("breached", "at_risk", "no_data"),
+    "never": (),
+}
+
+
+def _load_valid(paths: Sequence[str], fmt: str) -> slang.Model:
+    """An estate that commands other than `check` can use: any error stops them (exit 2)."""
+    try:
+        model = slang.load(paths)
+    except SlangError as exc:
+        _stop(exc.diagnostics, fmt)
+    if model.errors:
+        _stop(model.errors, fmt, model.texts)
+    return model
+
+
+def _date_or_stop(value: str | None, option: str, fmt: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _stop([error(INVALID_INPUT, f"invalid {option}: `{value}` is not a date",
+                     _input_span(), "write dates as YYYY-MM-DD, e.g. 2026-10-01")], fmt)
+
+
+class _Progress:
+    """A progress bar on stderr for long audits, only when a person is watching a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.bar: Any = None
+        self.task: Any = None
+        if enabled:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True, console=_stderr_console())
+            self.bar.start()
+            self.task = self.bar.add_task("evaluating", total=None)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang demo out/demo && slang audit policies/ --bind out/demo/bindings.yaml \\\n"
+    "      --period 2026-10 --as-of 2026-11-15T00:00:00Z\n"
+    "  slang audit policies/ --data edge_requests=data/requests/ --data incidents=inc.csv \\\n"
+    "      --from 2026-07-01 --to 2026-09-30 --format json --output q3.json\n"
+    "  slang audit policies/ --bind bindings.yaml --format junit --fail-on at_risk",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="Bind a source's table (`from \"NAME\"`) to a file, directory or glob. "
+              "Repeatable; overrides --bind.")
+@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="A bindings YAML file: {version: 1, tables: {NAME: PATH}}.")
+@click.option("--period", metavar="LABEL",
+              help="Audit the periods that start within a label: 2026, 2026-Q4, 2026-10, "
+              "2026-W41 or 2026-10-05 (read in each agreement's time zone).")
+@click.option("--from", "date_from", metavar="DATE", help="First day of the range (with --to).")
+@click.option("--to", "date_to", metavar="DATE", help="Last day of the range, included.")
+@click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
+              help="The evaluation clock (default now): rows at or after it do not count; "
+              "periods not yet over are running. Give it for reproducible reports.")
+@click.option("--include-drafts", is_flag=True,
+              help="Also evaluate draft and proposed agreements.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "junit"]),
+              default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default="breach",
+              show_default=True,
+              help="Exit 1 when a result is breached (breach), also at risk (at_risk), also "
+              "without data (no_data).")
+@click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
+@click.option("--engine", type=click.Choice(["arrow"]), default="arrow", show_default=True,
+              help="Evaluation engine (duckdb and spark are planned).")
+def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, period: str | None,
+          date_from: str | None, date_to: str | None, as_of: str | None, include_drafts: bool,
+          fmt: str, output: Path | None, fail_on: str, no_fail: bool, engine: str) -> None:
+    """Evaluate the agreements under PATHS over measurement data.
+
+    Prints what was promised, what was delivered and what is owed, per agreement, objective
+    and period, with the evidence (hashes of every policy and data file). The same policies,
+    data and --as-of always give the same report, byte for byte.
+    """
+    from slang.engine.audit import PeriodChoice
+    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.report.render import RENDERERS
+
+    del engine  # one engine today; the option is accepted so scripts can name it
+    stop_fmt = "json" if fmt == "json" else "text"
+    when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
+    model = _load_valid(paths, stop_fmt)
+    choice = PeriodChoice(period, _date_or_stop(date_from, "--from", stop_fmt),
+                          _date_or_stop(date_to, "--to", stop_fmt))
+    progress = _Progress(enabled=_stderr_is_terminal())
+    try:
+        layers = [load_bindings_file(bind)] if bind else []
+        tables = merge_bindings(*layers, parse_data_options(data))
+        report = slang.audit(model, tables, choice=choice, as_of=when,
+                             include_drafts=include_drafts, progress=progress)
+    except SlangError as exc:
+        progress.close()
+        _stop(exc.diagnostics, stop_fmt, model.texts)
+    progress.close()
+    _emit(RENDERERS[fmt](report), output, stop_fmt)
+    failing = FAIL_LEVELS["never" if no_fail else fail_on]
+    raise click.exceptions.Exit(
+        EXIT_FINDINGS if any(r.status in failing for r in report.results) else EXIT_OK
+    )
+
+
+def _stderr_is_terminal() -> bool:
+    import sys
+
+    return sys.stderr.isatty()
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang plan policies/\n"
+    "  slang plan policies/ --format json --output plan.json",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="text for people; json follows slang/schemas/plan.schema.json.")
+@click.option("--include-drafts", is_flag=True, help="Plan draft and proposed agreements too.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the plan to FILE instead of stdout.")
+def plan(paths: tuple[str, ...], fmt: str, include_drafts: bool, output: Path | None) -> None:
+    """Show how the agreements under PATHS will be evaluated.
+
+    One scan per source (objectives that read the same table share it), then per objective
+    the pipeline of operators: read, key, where, time, bucket, aggregate, compare, credit.
+    """
+    from slang.engine.audit import audited_agreements
+    from slang.plan.plan import build_plan, explain
+
+    model = _load_valid(paths, fmt)
+    the_plan = build_plan(model, audited_agreements(model, include_drafts))
+    _emit(the_plan.to_json() if fmt == "json" else explain(the_plan), output, fmt)
+
+
+@main.command(
+    epilog="\b\nExample:\n"
+    "  slang demo out/demo\n"
+    "  slang audit policies/ --bind out/demo/bindings.yaml --period 2026-10 \\\n"
+    "      --as-of 2026-11-15T00:00:00Z",
+)
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+def demo(out_dir: Path, seed: int) -> None:
+    """Write deterministic example data for the policies/ estate, and a bindings file.
+
+    August to mid-November 2026 of requests, probes, incidents, changes, tickets, pipeline
+    runs and capacity samples: checkout breaches in October, the partner API is at risk in
+    November.
+    """
+    from slang.demo import write_demo
+
+    bindings = write_demo(out_dir, seed=seed)
+    click.echo(f"wrote {bindings}")
+    click.echo(f"next: slang audit policies/ --bind {bindings} --period 2026-10 "
+               "--as-of 2026-11-15T00:00:00Z")

@@ -892,6 +892,23 @@ def generate(
     return paths
 
 
+def write_demo(out_dir: Path, *, seed: int = 7) -> Path:
+    """Generate the data and a bindings file next to it (paths relative to that file, so the
+    folder can be moved); return the bindings file's path."""
+    import yaml
+
+    out_dir = Path(out_dir)
+    paths = generate(out_dir, seed=seed)
+    tables = {name: path.relative_to(out_dir).as_posix() for name, path in sorted(paths.items())}
+    bindings = out_dir / "bindings.yaml"
+    bindings.write_text(
+        "# Written by `slang demo`: the example data of the policies/ estate.\n"
+        + yaml.safe_dump({"version": 1, "tables": tables}, sort_keys=True),
+        encoding="utf-8",
+    )
+    return bindings
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m slang.demo OUT_DIR [--seed N]`: write the data, print the `--data` options."""
     parser = argparse.ArgumentParser(

@@ -68,6 +68,38 @@ def _file_span(path: str) -> Span:
     return Span(path, 0, 0, 0, 0)
 
 
+@dataclass(frozen=True)
+class PolicyText:
+    """A policy file's bytes and text, or the reason it cannot be used (with `text` then the
+    best-effort decoding, so the error can still show the line)."""
+
+    data: bytes
+    text: str
+    problem: Diagnostic | None = None
+
+
+def read_policy_text(path: Path, display: str, at: Span = NO_SPAN) -> PolicyText:
+    """Read a `.sla` file as UTF-8. `at` is where to report a failure (an import statement);
+    by default the file itself, at the offending byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        where = at if at is not NO_SPAN else _file_span(display)
+        return PolicyText(b"", "", error("SLG0001", f"cannot read `{display}`: {exc.strerror}",
+                                         where))
+    try:
+        return PolicyText(data, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        where = at if at is not NO_SPAN else Span(display, line, col, line, col + 1)
+        return PolicyText(data, data.decode("utf-8", errors="replace"), error(
+            "SLG0001", f"`{display}` is not UTF-8 text (byte {exc.start} cannot be decoded)",
+            where, "save the file as UTF-8",
+        ))
+
+
 def is_test_file(path: Path) -> bool:
     return path.name.endswith("_test.sla")
 
@@ -138,28 +170,16 @@ class _Loader:
 
     def _read(self, path: Path, origin: str, root: Path, at: Span) -> LoadedFile | None:
         display = display_path(path)
-        try:
-            data, result = self.parsed.pop(path, (b"", None))  # type: ignore[assignment]
-            if result is None:
-                data = path.read_bytes()
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            before = data[: exc.start]
-            line = before.count(b"\n") + 1
-            col = exc.start - (before.rfind(b"\n") + 1) + 1
-            self.texts.add(display, data.decode("utf-8", errors="replace"))
-            self.diagnostics.append(error(
-                "SLG0001", f"`{display}` is not UTF-8 text (byte {exc.start} cannot be decoded)",
-                at if at is not NO_SPAN else Span(display, line, col, line, col + 1),
-                "save the file as UTF-8",
-            ))
-            return None
-        except OSError as exc:
-            self.diagnostics.append(
-                error("SLG0001", f"cannot read `{display}`: {exc.strerror}",
-                      at if at is not NO_SPAN else _file_span(display))
-            )
-            return None
+        data, result = self.parsed.pop(path, (b"", None))
+        if result is None:
+            read = read_policy_text(path, display, at)
+            if read.problem is not None:
+                if read.text:
+                    self.texts.add(display, read.text)
+                self.diagnostics.append(read.problem)
+                return None
+            data = read.data
+        text = data.decode("utf-8")
         self.texts.add(display, text)
         if result is None:
             result = parse_cached(text, display)
