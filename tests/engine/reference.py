@@ -578,8 +578,8 @@ class Evaluator:
             rows = self.rows(o, p, ind.source, ind.where)
             measured, n = self._aggregate(ind, rows)
             if ind.function == "count":
-                return measured, Fraction(n), None, {}
-            return measured, None, Fraction(n), {}
+                return measured, Fraction(n), None, {"values_skipped": 0}
+            return measured, None, Fraction(n), {"values_skipped": len(rows) - n}
         if isinstance(ind, Uptime):
             return self._uptime(o, p, ind)
         return self._slices(o, p, ind)
@@ -733,8 +733,24 @@ class Evaluator:
         amount = None
         if self.a.fee is not None:
             amount = round_half_up(self.fee(p) * Fraction(percent) / 100, self.a.minor_units)
+        detail["budget"] = self.budget(o, good, total)
         return Result(o.name, p.label, p.start, p.end, measured, good, total, status, percent,
                       amount, p.complete, detail)
+
+    @staticmethod
+    def budget(o: Objective, good: Fraction | None, total: Fraction | None
+               ) -> dict[str, Fraction | None] | None:
+        """§4.6, for good/total indicators with a `>=` target t: allowed (1 − t)·total,
+        consumed = bad, remaining = allowed − consumed, burn rate (bad/total)/(1 − t)."""
+        if not isinstance(o.indicator, Ratio | Uptime | Timeslices) or o.op != ">=":
+            return None
+        if good is None or not total:
+            return None
+        bad = total - good
+        allowed = (1 - o.target) * total
+        burn = None if o.target == 1 else (bad / total) / (1 - o.target)
+        return {"allowed": allowed, "consumed": bad, "remaining": allowed - bad,
+                "burn_rate": burn}
 
     def fee(self, p: Period) -> Fraction:
         """The period's fee prorated by real time when clipped by `effective` (§4.7)."""
