@@ -4,7 +4,16 @@ Per scan, the table is ordered once by (key, time) so that one service's rows ar
 slice and one period's rows a sub-slice found by binary search. Time restrictions (period,
 effective range, hours, holidays, exclusions) are turned into one sorted set of counted-time
 intervals per period, and a row counts when its time falls in that set (`np.searchsorted`).
-Loops run per agreement, objective and period, never per row.
+Loops run per agreement, objective and period, never per row; per slice only to recompute
+exactly the few floating-point per-slice values near a threshold, and for `slice_mean` of means,
+sums and interpolated percentiles.
+
+`exclude ... as available` (spec §4.3): its time stays in the counted time. Uptime leaves the
+downtime inside it out of D, `(T - D) / T`. For events the spec is silent; our reading, as an
+auditor would take "available": a ratio counts the rows inside as good (they still need the
+total's condition and the key), value indicators leave them out (no value can be "available"),
+and a slice whose counted time lies wholly inside is good (timeslices) or 1.0 (slice_mean of a
+ratio). Where an ordinary exclusion overlaps it, the time is excluded.
 """
 
 from __future__ import annotations
