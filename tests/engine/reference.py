@@ -461,9 +461,10 @@ class Evaluator:
         """Whether the instant lies in an exclusion: `removed` the ordinary ones, `available`
         those declared `as available`, `any` both.
 
-        READING: an `as available` exclusion is still an exclusion for event rows and slices
-        (§4.2 "outside every exclusion", §4.3 "rows inside an excluded window do not count");
-        `as available` only changes uptime's convention."""
+        READING (the project's choice, docs/semantics.md §3): `as available` time stays in the
+        counted time. Uptime counts it as up; a ratio counts its rows as good (subject to the
+        total's condition); value indicators leave its rows out; a slice whose counted time
+        lies wholly in it is good (1.0 for `slice_mean` of a ratio)."""
         for x in self.a.exclusions:
             if which == "removed" and x.as_available:
                 continue
@@ -500,9 +501,13 @@ class Evaluator:
         return cal is None or cal.covers(t)
 
     def in_time(self, o: Objective, p: Period, t: int) -> bool:
-        """Counted time: in the period, before as_of, in hours, outside every exclusion."""
+        """Counted time: in the period, before as_of, in hours, outside every ordinary
+        exclusion (`as available` time stays counted)."""
         return (p.start <= t < min(p.end, self.as_of) and self.in_hours(o, t)
-                and not self.excluded(t))
+                and not self.excluded(t, "removed"))
+
+    def available(self, t: int) -> bool:
+        return self.excluded(t, "available")
 
     # ----------------------------------------------------------------------------- rows
 
@@ -575,7 +580,7 @@ class Evaluator:
             return (None if total == 0 else Fraction(good, total)), Fraction(good), \
                 Fraction(total), {}
         if isinstance(ind, Value):
-            rows = self.rows(o, p, ind.source, ind.where)
+            rows = self._not_available(self.rows(o, p, ind.source, ind.where), ind.source)
             measured, n = self._aggregate(ind, rows)
             if ind.function == "count":
                 return measured, Fraction(n), None, {"values_skipped": 0}
@@ -584,13 +589,16 @@ class Evaluator:
             return self._uptime(o, p, ind)
         return self._slices(o, p, ind)
 
-    @staticmethod
-    def _ratio_counts(ind: Ratio, rows: list[Row]) -> tuple[int, int]:
+    def _ratio_counts(self, ind: Ratio, rows: list[Row]) -> tuple[int, int]:
         """total: rows satisfying the total's condition (all rows when it has none); good:
-        those also satisfying the good condition."""
+        those also satisfying the good condition, or lying in `as available` time."""
         total = [r for r in rows if ind.total is None or ind.total(r)]
-        good = [r for r in total if ind.good(r)]
+        good = [r for r in total
+                if ind.good(r) or self.available(to_us(r[ind.source.time]))]
         return len(good), len(total)
+
+    def _not_available(self, rows: list[Row], source: EventSource) -> list[Row]:
+        return [r for r in rows if not self.available(to_us(r[source.time]))]
 
     @staticmethod
     def _values(column: str, rows: list[Row]) -> list[Fraction]:
@@ -668,6 +676,11 @@ class Evaluator:
         slices: set[int] = set()
         for a, b in self.pieces(o, p, lambda t: self.in_time(o, p, t)):
             slices.update(range((a - origin) // length, (b - 1 - origin) // length + 1))
+        # slices with counted time outside `as available` time; the others are wholly in it
+        partly: set[int] = set()
+        for a, b in self.pieces(o, p, lambda t: self.in_time(o, p, t) and not self.available(t)):
+            partly.update(range((a - origin) // length, (b - 1 - origin) // length + 1))
+        avail = {k for k in slices if k not in partly}
         inner = ind.inner
         where = inner.where if isinstance(inner, Value) else None
         by_slice: dict[int, list[Row]] = {k: [] for k in slices}
@@ -683,17 +696,19 @@ class Evaluator:
             if isinstance(inner, Ratio):
                 good, total = self._ratio_counts(inner, rows)
                 values[k] = None if total == 0 else Fraction(good, total)
-            elif not rows:
-                values[k] = None
             else:
-                values[k] = self._aggregate(inner, rows)[0]
-        empty = sum(1 for v in values.values() if v is None)
+                rows = self._not_available(rows, inner.source)
+                values[k] = self._aggregate(inner, rows)[0] if rows else None
+        empty = sum(1 for k, v in values.items() if v is None and k not in avail)
         detail = {"slices": len(slices), "empty_slices": empty}
 
         if isinstance(ind, Timeslices):
             good = total = 0
-            for v in values.values():
-                if v is None:
+            for k, v in values.items():
+                if k in avail:
+                    total += 1
+                    good += 1
+                elif v is None:
                     if ind.empty == "skip":
                         continue
                     total += 1
@@ -705,10 +720,10 @@ class Evaluator:
             return measured, Fraction(good), Fraction(total), detail
 
         used: list[Fraction] = []
-        for v in values.values():
+        for k, v in values.items():
             if v is not None:
                 used.append(v)
-            elif isinstance(inner, Ratio) and ind.empty == "good":
+            elif isinstance(inner, Ratio) and (ind.empty == "good" or k in avail):
                 used.append(Fraction(1))
         measured = None if not used else sum(used, Fraction(0)) / len(used)
         return measured, None, Fraction(len(used)), detail

@@ -703,17 +703,15 @@ AS_AVAILABLE_DAY = ref.Exclusion("dates", first=dt.date(2026, 10, 24), last=dt.d
                                  as_available=True)
 STATUS_OK = EVENT_ATOMS[0]  # status < 500
 
-# §4.2 "outside every exclusion", §4.3 "rows inside an excluded window do not count at all":
-# an `as available` exclusion is still an exclusion for event rows (it only changes uptime's
-# convention). The reference: no rows count, no_data. The engine counted the 3 rows as good.
+# `as available` time stays counted (docs/semantics.md §3): the 3 rows of a day declared
+# available count as good, 3/3, although two of them are server errors.
 KNOWN_AS_AVAILABLE_RATIO = known_case(
     [("2026-10-24T10:00:00", 200, 1.0), ("2026-10-24T10:01:00", 500, 1.0),
      ("2026-10-24T10:02:00", 500, 1.0)],
     lambda s: ref.Ratio(s, STATUS_OK), ">=", Fraction(1, 2), (AS_AVAILABLE_DAY,))
 
-# The same for slices: excluded time has no slices (§3 "only slices that overlap counted time
-# (inside hours, outside exclusions) exist"), so the day has none: no_data. The engine made
-# every hour of the day a good slice.
+# The same for slices: every hour of the available day is a good slice, 24/24, although the
+# 10:00 slice's only row is a server error.
 KNOWN_AS_AVAILABLE_SLICES = known_case(
     [("2026-10-24T10:00:00", 500, 1.0)],
     lambda s: ref.Timeslices(3600, ref.Ratio(s, STATUS_OK), ">=", Fraction(99, 100), "bad"),
