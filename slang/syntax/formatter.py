@@ -22,23 +22,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from slang.diagnostics import SlangError
 from slang.syntax import ast
-from slang.syntax.parser import parse
+from slang.syntax.parser import lark_parser, parse
 
 MAX_WIDTH = 100
 INDENT = "  "
 
 # Words that are tokens inside expressions: as names they must be quoted wherever they are.
 EXPRESSION_KEYWORDS = frozenset({"and", "or", "not", "in", "is", "null", "true", "false", "where"})
-# Keywords that the parser accepts right where an optional name could also stand.
-_SOURCE_ATTRIBUTES = frozenset({"time", "key", "start", "end", "units", "description"})
+# Keywords that the parser accepts right where a name could also stand.
 _PERIOD_WORDS = frozenset({"rolling"})
 _EXCLUDE_WORDS = frozenset({"weekly"})
 SYNTAX_ERROR_CODES = frozenset({"SLG0101", "SLG0104"})
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@cache
+def grammar_keywords() -> frozenset[str]:
+    """Every keyword of the grammar. A name right after another name (the form in `time ts utc`,
+    the schedule in `credit latency std.latency`) is lexed as a keyword whenever it spells one,
+    so in those two places every keyword is quoted."""
+    return frozenset(
+        t.pattern.value
+        for t in lark_parser().terminals
+        if t.pattern.type == "str" and _PLAIN_NAME.fullmatch(t.pattern.value)
+    )
 
 Pos = tuple[int, int]
 
@@ -211,7 +223,7 @@ def _value(key: str, v: ast.Node) -> str:
         case ast.TimeColumn(column=column, form=form):
             text = format_ident(column.name)
             if form is not None:
-                text += " " + format_ident(form.name, _SOURCE_ATTRIBUTES)
+                text += " " + format_ident(form.name, grammar_keywords())
             return text
         case ast.Target(op=op, value=value):
             return f"{op} {format_literal(value)}"
@@ -397,7 +409,8 @@ def _entry(node: ast.Node) -> _Entry:
         case ast.Credit(objective=objective, tiers=tiers, schedule=schedule):
             head = f"credit {format_ident(objective.name)}"
             if tiers is None:
-                return _leaf(node, f"{head} {format_name(schedule.parts if schedule else ())}")
+                parts = schedule.parts if schedule else ()
+                return _leaf(node, f"{head} {format_name(parts, grammar_keywords())}")
             return _tiers_block(node, head, _end(objective), tiers)
     raise TypeError(f"cannot format {type(node).__name__}")
 
@@ -448,10 +461,12 @@ def _distribute(body: _Body, comments: list[ast.Comment], head_end: Pos | None) 
             inner.append(pending)
             pending = next(queue, None)
         if isinstance(child, _Block):
-            child.inner_comments = bool(inner)
+            # Comments inside the header move out before the block; only the others keep it
+            # expanded.
             child.glued = [c for c in inner if _cpos(c) < child.head_end]
-            _distribute(child.body, [c for c in inner if _cpos(c) >= child.head_end],
-                        child.head_end)
+            body_comments = inner[len(child.glued):]
+            child.inner_comments = bool(body_comments)
+            _distribute(child.body, body_comments, child.head_end)
         elif child.items:
             child.glued = _distribute_list(child.items, inner)
         else:
