@@ -457,7 +457,7 @@ def credits() -> st.SearchStrategy[Tokens]:
 def agreements() -> st.SearchStrategy[Tokens]:
     period = st.one_of(
         _one(st.sampled_from(["monthly", "daily", "`rolling`", "quarterly"])),
-        durations().map(lambda d: ["rolling", d]),
+        st.one_of(durations(), bad_durations()).map(lambda d: ["rolling", d]),
     )
     notify = st.tuples(_comma_list(strings()), st.none() | _comma_list(idents())).map(
         lambda t: [*t[0], *(["on", *t[1]] if t[1] else [])]
