@@ -7,14 +7,23 @@ sit) is read from node spans. It is idempotent by construction: every decision d
 facts that the output reproduces (a kept one-line block is again on one line, an expanded one is
 again on several, a blank line is again a gap of one line).
 
+The layout, in short: two-space indentation; one blank line between declarations (imports may
+stay grouped); inside a block at most one blank line, only where the source had one; runs of
+attribute lines (not broken by a blank line or another kind of item) align their values one
+space after the longest key; a short block written on one line stays on one line if it holds no
+comment and fits in 100 columns (agreements and catalogues always open up), its items two spaces
+apart, and consecutive one-line sibling blocks align their `{`; expressions are never broken.
+
 Comments are attached to the layout, not to nodes:
 
 * a comment on the same line as the end of some code trails the output line holding that code;
 * any other comment goes, on its own line, before the next item of its block (or before the
   block's `}`, or at the end of the file);
 * a comment inside a construct that prints on one line (an expression broken over several
-  source lines, a block header) is moved, on its own line, just before that construct. The order
-  of all comments never changes.
+  source lines, a block header) is moved, on its own line, just before that construct, except in
+  a list of dates or names, which then prints one element per line to keep each comment next to
+  its element. The order of all comments never changes;
+* trailing comments of consecutive lines share one column, two spaces after the longest code.
 """
 
 from __future__ import annotations
@@ -348,10 +357,16 @@ def _block(
     head: str,
     head_end: Pos,
     children: list[_Entry],
-    **kwargs: object,
+    *,
+    key: str | None = None,
+    sep: str = "  ",
+    suffix: str = "",
+    may_be_one_line: bool = True,
+    omit_empty: bool = False,
 ) -> _Block:
-    return _Block(_start(node), _end(node), head=head, head_end=head_end,
-                  body=_Body(children), **kwargs)  # type: ignore[arg-type]
+    return _Block(_start(node), _end(node), head=head, head_end=head_end, body=_Body(children),
+                  key=key, sep=sep, suffix=suffix, may_be_one_line=may_be_one_line,
+                  omit_empty=omit_empty)
 
 
 def _attribute(a: ast.Attribute) -> _Entry:
