@@ -219,6 +219,17 @@ def test_names_are_quoted_only_when_needed() -> None:
     )
 
 
+@pytest.mark.parametrize("word", ["service", "description", "target", "key", "on"])
+def test_a_keyword_right_after_a_name_stays_quoted(word: str) -> None:
+    # After a name the lexer turns any keyword-spelled word into the keyword (see the report on
+    # the grammar), so the schedule of a credit and the form of a time column keep backticks.
+    src = f'agreement a {{ credit c `{word}`.x }}\nevents e from "e" {{ time ts `{word}` }}'
+    out = format_text(src)
+    assert f"credit c `{word}`.x" in out
+    assert f"time ts `{word}`" in out
+    assert parse(out).module.decls == parse(src).module.decls
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
