@@ -57,8 +57,8 @@ def _key(text: str, path: str) -> str:
 
 def _load(directory: Path, key: str) -> ParseResult | None:
     try:
-        with open(directory / key[:2] / key, "rb") as f:
-            result = pickle.load(f)
+        # loads() on the bytes: pickle.load() on a file object reads in tiny pieces
+        result = pickle.loads((directory / key[:2] / key).read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             IndexError, TypeError, ValueError):
         return None
@@ -81,6 +81,13 @@ def _parse_pair(item: tuple[str, str]) -> ParseResult:
     return parse(*item)
 
 
+def _worker_init() -> None:
+    """Workers only build long-lived trees: the cyclic collector would just slow them down."""
+    import gc
+
+    gc.disable()
+
+
 def parse_many(items: Sequence[tuple[str, str]]) -> list[ParseResult]:
     """Parse `(text, path)` pairs, in order, from the cache where possible."""
     directory = cache_dir()
@@ -94,7 +101,8 @@ def parse_many(items: Sequence[tuple[str, str]]) -> list[ParseResult]:
     if workers > 1 and len(todo) >= PARALLEL_MIN_FILES and size >= PARALLEL_MIN_BYTES:
         lark_parser()  # built once here; forked workers inherit it
         method = "fork" if "fork" in get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
+        with ProcessPoolExecutor(workers, mp_context=get_context(method),
+                                 initializer=_worker_init) as pool:
             chunk = max(1, len(todo) // (workers * 4))
             fresh = list(pool.map(_parse_pair, [items[i] for i in todo], chunksize=chunk))
     else:
