@@ -224,11 +224,15 @@ def _failing(diags: Iterable[Diagnostic], fail_on: str) -> bool:
     epilog="\b\nExamples:\n"
     "  slang check policies/\n"
     "  slang check policies/ --format json --output check.json\n"
+    "  slang check policies/ --format sarif --output slang.sarif\n"
     "  slang check policies/ --fail-on warning --as-of 2026-10-01T00:00:00Z",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="How to print the diagnostics.")
+@click.option("--format", "fmt",
+              type=click.Choice(["text", "json", "junit", "sarif", "github"]), default="text",
+              show_default=True,
+              help="How to print the diagnostics: text for people; json; junit (test reports), "
+              "sarif (code scanning) and github (workflow annotations) for CI.")
 @click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
               help="The clock for time-based lint (review overdue): RFC 3339 with Z or an "
               "offset, or `now`. Without it those checks do not run.")
@@ -255,11 +259,17 @@ def check(paths: tuple[str, ...], fmt: str, as_of: str | None, fail_on: str, no_
         _stop(stopping, fmt, model.texts)
     files = counted_files(model)
     diags = list(model.diagnostics)
-    report = _check_json(diags, files) if fmt == "json" else _check_text(diags, model.texts, files)
+    level = "never" if no_fail else fail_on
+    if fmt == "json":
+        report = _check_json(diags, files)
+    elif fmt == "text":
+        report = _check_text(diags, model.texts, files)
+    else:
+        from slang.report.check_formats import CHECK_RENDERERS, CheckRun
+
+        report = CHECK_RENDERERS[fmt](CheckRun.from_model(model, level))
     _emit(report, output, fmt)
-    raise click.exceptions.Exit(
-        EXIT_FINDINGS if _failing(diags, "never" if no_fail else fail_on) else EXIT_OK
-    )
+    raise click.exceptions.Exit(EXIT_FINDINGS if _failing(diags, level) else EXIT_OK)
 
 
 # ---------------------------------------------------------------------------- fmt

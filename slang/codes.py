@@ -1,0 +1,102 @@
+"""Short titles of the diagnostic codes, for outputs that describe a code without the docs.
+
+SARIF viewers (GitHub code scanning among them) show a rule's short description next to every
+finding, and the docs are not part of the installed package, so the titles live here as data.
+They are the `### SLGxxxx: title` headings of docs/errors.md, word for word; a test compares the
+two, so adding a code to the docs without adding it here (or the reverse) fails the suite.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Where slang's documentation is published. Tools that link a finding to its explanation (the
+# SARIF `helpUri`, `informationUri`) need absolute URLs, so they are built from this one place.
+HOME_URL = "https://github.com/slang-sla/slang"
+ERRORS_DOC_URL = HOME_URL + "/blob/main/docs/errors.md"
+
+CODE_TITLES: dict[str, str] = {
+    "SLG0001": "File is not readable UTF-8 text",
+    "SLG0002": "No such file or directory",
+    "SLG0003": "No policy files in a directory",
+    "SLG0004": "Invalid command-line value",
+    "SLG0010": "Invalid period selection",
+    "SLG0101": "Syntax error",
+    "SLG0102": "Impossible date, time or timestamp",
+    "SLG0103": "Timestamp without a time zone",
+    "SLG0104": "Unexpected character or unterminated string",
+    "SLG0201": "Name declared twice",
+    "SLG0202": "Unknown name",
+    "SLG0203": "Unknown service",
+    "SLG0204": "Imported file does not exist",
+    "SLG0205": "Import cycle",
+    "SLG0206": "Import outside the policy root",
+    "SLG0207": "Unknown standard library module",
+    "SLG0208": "Name of the wrong kind",
+    "SLG0209": "Column of another source",
+    "SLG0301": "Type or unit mismatch",
+    "SLG0302": "Value out of range",
+    "SLG0303": "Not a duration",
+    "SLG0304": "Bad currency or amount",
+    "SLG0305": "Unknown unit",
+    "SLG0306": "Condition is not true or false",
+    "SLG0307": "`where` inside a condition",
+    "SLG0308": "Comparison with null",
+    "SLG0310": "Expected a source, column or calendar name",
+    "SLG0401": "Service dependency cycle",
+    "SLG0402": "Range ends before it starts",
+    "SLG0403": "Unknown time zone",
+    "SLG0404": "Overlapping hours",
+    "SLG0405": "Empty or backwards window",
+    "SLG0406": "Credit tier can never apply",
+    "SLG0407": "Agreement without objectives",
+    "SLG0408": "Agreement missing a required attribute",
+    "SLG0409": "Objective without indicator or target",
+    "SLG0410": "Attribute given twice",
+    "SLG0411": "Unknown status",
+    "SLG0412": "Invalid period",
+    "SLG0413": "Unknown indicator or function",
+    "SLG0414": "Wrong arguments",
+    "SLG0415": "Invalid named argument",
+    "SLG0416": "Credits on a rolling period",
+    "SLG0417": "Unknown notification event",
+    "SLG0418": "Invalid review interval",
+    "SLG0419": "Unknown timestamp form",
+    "SLG0420": "Attribute of the other source kind",
+    "SLG0421": "Wrong kind of source",
+    "SLG0422": "Ratio over two sources",
+    "SLG0423": "Unknown exclusion mode",
+    "SLG0501": "Draft agreement with notifications",
+    "SLG0502": "Review overdue or never recorded",
+    "SLG0503": "Credits without a fee",
+    "SLG0601": "Malformed `--data` option",
+    "SLG0602": "Invalid bindings file",
+    "SLG0603": "Unknown or mixed data format",
+    "SLG0604": "Data path missing, empty or unreadable",
+    "SLG0605": "Column missing from the data",
+    "SLG0606": "Column of the wrong type",
+    "SLG0607": "Naive timestamps in the data",
+    "SLG0608": "Data will not fit in memory",
+    "SLG0609": "No data bound for a source",
+    "SLG0701": "Expression cannot be evaluated",
+}
+
+
+def title(code: str) -> str:
+    """The code's short title; a code without one (a bug the docs test catches) shows itself."""
+    return CODE_TITLES.get(code, code)
+
+
+def anchor(code: str) -> str:
+    """The fragment GitHub gives the code's heading in docs/errors.md.
+
+    GitHub lowercases a heading, drops punctuation other than `-` and `_`, and turns spaces
+    into `-`: `### SLG0601: Malformed `--data` option` becomes `slg0601-malformed---data-option`.
+    """
+    heading = f"{code}: {title(code)}" if code in CODE_TITLES else code
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def help_uri(code: str) -> str:
+    """The absolute URL of the code's section in docs/errors.md."""
+    return f"{ERRORS_DOC_URL}#{anchor(code)}"
