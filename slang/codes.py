@@ -8,12 +8,18 @@ two, so adding a code to the docs without adding it here (or the reverse) fails 
 
 from __future__ import annotations
 
+import os
 import re
 
-# Where slang's documentation is published. Tools that link a finding to its explanation (the
-# SARIF `helpUri`, `informationUri`) need absolute URLs, so they are built from this one place.
-HOME_URL = "https://github.com/slang-sla/slang"
-ERRORS_DOC_URL = HOME_URL + "/blob/main/docs/errors.md"
+# Where slang's documentation is published, for tools that link a finding to its explanation
+# (the SARIF `helpUri`, `informationUri` need absolute URLs). The project has no public address
+# yet, so none is invented: set SLANG_DOCS_URL to the web address of the repository's tree
+# (the folder holding docs/), e.g. https://git.example.com/slang/blob/main, to get the links.
+DOCS_URL_VARIABLE = "SLANG_DOCS_URL"
+
+
+def home_url() -> str | None:
+    return os.environ.get(DOCS_URL_VARIABLE, "").rstrip("/") or None
 
 CODE_TITLES: dict[str, str] = {
     "SLG0001": "File is not readable UTF-8 text",
@@ -97,6 +103,7 @@ def anchor(code: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
 
 
-def help_uri(code: str) -> str:
-    """The absolute URL of the code's section in docs/errors.md."""
-    return f"{ERRORS_DOC_URL}#{anchor(code)}"
+def help_uri(code: str) -> str | None:
+    """The absolute URL of the code's section in docs/errors.md, when the docs have one."""
+    home = home_url()
+    return f"{home}/docs/errors.md#{anchor(code)}" if home else None

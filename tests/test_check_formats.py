@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 
 import slang
 from slang.cli import main
-from slang.codes import CODE_TITLES, ERRORS_DOC_URL, HOME_URL, anchor, help_uri
+from slang.codes import CODE_TITLES, DOCS_URL_VARIABLE, anchor, help_uri
 from slang.diagnostics import Diagnostic, Severity, SourceCache, error, warning
 from slang.report.check_formats import (
     CheckRun,
@@ -33,6 +33,8 @@ from slang.report.check_formats import (
 )
 from slang.syntax.span import Span
 
+HOME_URL = "https://docs.slang.test/tree"
+ERRORS_DOC_URL = HOME_URL + "/docs/errors.md"
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads(
     (REPO / "tests" / "fixtures" / "sarif" / "sarif-2.1.0.schema.json").read_text("utf-8"))
@@ -498,3 +500,25 @@ def test_check_run_from_a_model_counts_user_files_only(clean: Path) -> None:
     assert any(f.startswith("std/") for f in the_run.paths)
     assert the_run.fail_on == "warning"
     assert isinstance(the_run.sources, SourceCache)
+
+
+@pytest.fixture(autouse=True)
+def _docs_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Links are only emitted where the docs have a public address; give them one here."""
+    monkeypatch.setenv(DOCS_URL_VARIABLE, HOME_URL)
+
+
+def test_sarif_without_a_docs_address_has_no_links(
+    with_error: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No address is invented: without SLANG_DOCS_URL the log names the docs section in
+    words, and is still valid SARIF."""
+    monkeypatch.delenv(DOCS_URL_VARIABLE)
+    log = sarif_of(check("sarif"))
+    driver = log["runs"][0]["tool"]["driver"]
+    assert "informationUri" not in driver
+    (rule,) = driver["rules"]
+    assert "helpUri" not in rule
+    assert rule["help"]["text"].endswith("docs/errors.md#slg0101-syntax-error in the slang "
+                                         "repository")
+    jsonschema.validate(log, SCHEMA)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 import slang
-from slang.codes import HOME_URL, help_uri, title
+from slang.codes import anchor, help_uri, home_url, title
 from slang.diagnostics import Diagnostic, Severity, SourceCache, render_text
 from slang.resources import stdlib_dir
 
@@ -181,18 +181,32 @@ def render_junit(run: CheckRun) -> str:
 # ---------------------------------------------------------------------------- SARIF 2.1.0
 
 
+def _driver(codes: list[str]) -> dict[str, Any]:
+    driver: dict[str, Any] = {"name": "slang", "version": slang.__version__}
+    home = home_url()
+    if home:
+        driver["informationUri"] = home
+    driver["rules"] = [_sarif_rule(code) for code in codes]
+    return driver
+
+
 def _sarif_rule(code: str) -> dict[str, Any]:
     short = title(code)
     uri = help_uri(code)
-    return {
+    where = uri or f"docs/errors.md#{anchor(code)} in the slang repository"
+    rule: dict[str, Any] = {
         "id": code,
         "shortDescription": {"text": short.replace("`", ""), "markdown": short},
-        "helpUri": uri,
         "help": {
-            "text": f"{code}: {short.replace('`', '')}. When it fires and how to fix it: {uri}",
-            "markdown": f"**{code}: {short}**. [When it fires and how to fix it]({uri}).",
+            "text": f"{code}: {short.replace('`', '')}. When it fires and how to fix it: {where}",
+            "markdown": (f"**{code}: {short}**. [When it fires and how to fix it]({uri})."
+                         if uri else f"**{code}: {short}**. When it fires and how to fix it: "
+                         f"`{where}`."),
         },
     }
+    if uri:
+        rule["helpUri"] = uri
+    return rule
 
 
 def _sarif_region(d: Diagnostic) -> dict[str, int] | None:
@@ -254,12 +268,7 @@ def render_sarif(run: CheckRun, root: Path | None = None) -> str:
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
         "runs": [{
-            "tool": {"driver": {
-                "name": "slang",
-                "version": slang.__version__,
-                "informationUri": HOME_URL,
-                "rules": [_sarif_rule(code) for code in codes],
-            }},
+            "tool": {"driver": _driver(codes)},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
