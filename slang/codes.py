@@ -27,6 +27,8 @@ CODE_TITLES: dict[str, str] = {
     "SLG0003": "No policy files in a directory",
     "SLG0004": "Invalid command-line value",
     "SLG0010": "Invalid period selection",
+    "SLG0011": "Unknown git revision",
+    "SLG0012": "Path not in the revision",
     "SLG0101": "Syntax error",
     "SLG0102": "Impossible date, time or timestamp",
     "SLG0103": "Timestamp without a time zone",

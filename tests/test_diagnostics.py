@@ -13,6 +13,8 @@ Directives, in the comment lines at the top of a case:
     # cli: check --as-of X {file}   run the command line instead and compare what it prints on
                                     stderr ({file} is the case's path); for codes only the
                                     command line can give
+    # side: REV:{file}              load this side of `slang diff` (`slang.diff.load_side`)
+                                    and compare what it reports: for the REV:PATH codes
 
 Helper modules that cases import live in `tests/diagnostics/support/` (they are not cases).
 
@@ -30,6 +32,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,7 +42,8 @@ from click.testing import CliRunner
 
 import slang
 from slang.cli import main as cli_main
-from slang.diagnostics import render_text_all
+from slang.diagnostics import SlangError, render_text_all
+from slang.diff import load_side
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "diagnostics"
@@ -127,6 +131,9 @@ def run(path: Path) -> Run:
     cwd = Path.cwd()
     os.chdir(REPO)  # paths print relative to the directory slang runs in
     try:
+        side = read_side(path)
+        if side is not None:
+            return _run_side(side)
         if case.cli is not None:
             return _run_cli(case.cli)
         model = slang.load(case.paths or [case.shown], as_of=case.as_of)
@@ -137,6 +144,33 @@ def run(path: Path) -> Run:
         )
     finally:
         os.chdir(cwd)
+
+
+SIDE_DIRECTIVE = re.compile(r"#\s*side:\s*(.*?)\s*$")
+
+
+def read_side(path: Path) -> str | None:
+    """The spec of a `# side:` directive, `{file}` replaced by the case's path."""
+    for line in path.read_bytes().decode("latin-1").splitlines():
+        if not line.startswith("#"):
+            break
+        m = SIDE_DIRECTIVE.fullmatch(line)
+        if m:
+            return m[1].replace("{file}", path.relative_to(REPO).as_posix())
+    return None
+
+
+def _run_side(spec: str) -> Run:
+    """A diff side that cannot be read raises: its diagnostics are the output."""
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("REV:PATH cases need git and the repository's history")
+    try:
+        model = load_side(spec)
+    except SlangError as exc:
+        return Run(render_text_all(exc.diagnostics), tuple(d.to_dict() for d in exc.diagnostics),
+                   None)
+    return Run(render_text_all(model.diagnostics, model.texts),
+               tuple(d.to_dict() for d in model.diagnostics), None)
 
 
 def _run_cli(args: tuple[str, ...]) -> Run:
