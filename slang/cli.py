@@ -64,7 +64,6 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 PLANNED = (
     "test",
-    "diff",
     "whatif",
     "report",
     "catalogue",
@@ -548,3 +547,47 @@ def demo(out_dir: Path, seed: int) -> None:
     click.echo(f"wrote {bindings}")
     click.echo(f"next: slang audit policies/ --bind {bindings} --period 2026-10 "
                "--as-of 2026-11-15T00:00:00Z")
+
+
+# ---------------------------------------------------------------------------- diff
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang diff main:policies policies          # what a branch changes, in meaning\n"
+    "  slang diff v1.2:policies policies --format markdown > comment.md\n"
+    "  slang diff old/ new/ --format json --fail-on change",
+)
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(["change", "never"]), default="never",
+              show_default=True, help="Exit 1 when anything changed in meaning.")
+def diff(old: str, new: str, fmt: str, output: Path | None, fail_on: str) -> None:
+    """Show what changed in meaning between two versions of the policies.
+
+    OLD and NEW are each a path, or REV:PATH of the enclosing git repository. Per agreement:
+    targets tightened or loosened and by how much, objectives added or removed, periods,
+    hours, exclusions, effective ranges, fees, credit tiers, status transitions. Formatting,
+    comments and order change nothing.
+    """
+    from slang.diff import diff as semantic_diff
+    from slang.diff import load_side, render
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    sides = []
+    for spec in (old, new):
+        try:
+            side = load_side(spec)
+        except SlangError as exc:
+            _stop(exc.diagnostics, stop_fmt)
+        if side.errors:
+            # A side that does not check would look as if its agreements were removed.
+            _stop(side.errors, stop_fmt, side.texts)
+        sides.append(side)
+    changes = semantic_diff(sides[0], sides[1])
+    _emit(render(changes, fmt), output, stop_fmt)
+    raise click.exceptions.Exit(EXIT_FINDINGS if changes and fail_on == "change" else EXIT_OK)
