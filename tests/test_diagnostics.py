@@ -15,6 +15,10 @@ Directives, in the comment lines at the top of a case:
                                     command line can give
     # side: REV:{file}              load this side of `slang diff` (`slang.diff.load_side`)
                                     and compare what it reports: for the REV:PATH codes
+    # lint: on                      also lint the loaded model, as `slang check` does
+                                    (`slang.lint.check_model`: rules, suppressions, config)
+    # lint: support/x/slang.toml    the same, with the lint configuration of that file
+                                    (relative to tests/diagnostics/)
 
 Helper modules that cases import live in `tests/diagnostics/support/` (they are not cases).
 
@@ -42,8 +46,9 @@ from click.testing import CliRunner
 
 import slang
 from slang.cli import main as cli_main
-from slang.diagnostics import SlangError, render_text_all
+from slang.diagnostics import Diagnostic, SlangError, render_text_all
 from slang.diff import load_side
+from slang.lint import check_model
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "diagnostics"
@@ -53,7 +58,7 @@ REGEN = os.environ.get("SLANG_REGEN") == "1"
 
 CODE_IN_SOURCE = re.compile(r"""["'](SLG\d{4})["']""")
 DOC_HEADING = re.compile(r"^### (SLG\d{4}): \S", re.MULTILINE)
-DIRECTIVE = re.compile(r"#\s*(as-of|paths|cli):\s*(.*?)\s*$")
+DIRECTIVE = re.compile(r"#\s*(as-of|paths|cli|lint):\s*(.*?)\s*$")
 
 # Codes raised only by these packages come from evaluating agreements against data, which loading
 # a policy (or `slang check`) cannot reach: they need a section in docs/errors.md, but a golden
@@ -83,6 +88,7 @@ class Case:
     as_of: dt.datetime | None
     paths: tuple[str, ...] | None
     cli: tuple[str, ...] | None
+    lint: str | None = None  # `on`, or a configuration file relative to GOLDEN
 
     @property
     def code(self) -> str:
@@ -115,7 +121,7 @@ def read_case(path: Path) -> Case:
         paths = tuple((GOLDEN / p).relative_to(REPO).as_posix() for p in found["paths"].split())
     if "cli" in found:
         cli = tuple(a.replace("{file}", shown) for a in shlex.split(found["cli"]))
-    return Case(path, as_of, paths, cli)
+    return Case(path, as_of, paths, cli, found.get("lint"))
 
 
 @dataclass(frozen=True)
@@ -137,13 +143,23 @@ def run(path: Path) -> Run:
         if case.cli is not None:
             return _run_cli(case.cli)
         model = slang.load(case.paths or [case.shown], as_of=case.as_of)
+        diagnostics = _lint(model, case) if case.lint is not None else model.diagnostics
         return Run(
-            render_text_all(model.diagnostics, model.texts),
-            tuple(d.to_dict() for d in model.diagnostics),
+            render_text_all(diagnostics, model.texts),
+            tuple(d.to_dict() for d in diagnostics),
             None,
         )
     finally:
         os.chdir(cwd)
+
+
+def _lint(model: slang.Model, case: Case) -> list[Diagnostic]:
+    """What `slang check` shows once lint runs: a bad configuration stops it (SLG0020)."""
+    start = None if case.lint == "on" else GOLDEN / (case.lint or "")
+    try:
+        return check_model(model, as_of=case.as_of, start=start)
+    except SlangError as exc:
+        return exc.diagnostics
 
 
 SIDE_DIRECTIVE = re.compile(r"#\s*side:\s*(.*?)\s*$")
