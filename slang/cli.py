@@ -257,7 +257,13 @@ def check(paths: tuple[str, ...], fmt: str, as_of: str | None, fail_on: str, no_
     if stopping:
         _stop(stopping, fmt, model.texts)
     files = counted_files(model)
-    diags = list(model.diagnostics)
+    from slang.lint import check_model
+
+    try:
+        # the checker's findings plus the lint rules, suppressions and [tool.slang.lint] applied
+        diags = check_model(model, as_of=when, start=Path(paths[0]))
+    except SlangError as exc:
+        _stop(exc.diagnostics, fmt, model.texts)
     level = "never" if no_fail else fail_on
     if fmt == "json":
         report = _check_json(diags, files)

@@ -87,6 +87,21 @@ CODE_TITLES: dict[str, str] = {
     "SLG0608": "Data will not fit in memory",
     "SLG0609": "No data bound for a source",
     "SLG0701": "Expression cannot be evaluated",
+    "SLG0020": "Invalid lint configuration",
+    "SLG0510": "Service without an agreed agreement",
+    "SLG0511": "Agreed agreement without a customer",
+    "SLG0512": "Agreed agreement without a provider",
+    "SLG0513": "Agreed agreement without notifications",
+    "SLG0514": "Agreed agreement without a review cycle",
+    "SLG0520": "Availability target above what the dependencies support",
+    "SLG0530": "Agreement expiring soon",
+    "SLG0531": "Overlapping agreed agreements",
+    "SLG0532": "Retired agreement still in force",
+    "SLG0540": "Credits can exceed the fee",
+    "SLG0541": "Credit tiers out of order",
+    "SLG0542": "Objective without a credit",
+    "SLG0543": "Overlapping exclusions",
+    "SLG0550": "Unused or unexplained suppression",
 }
 
 

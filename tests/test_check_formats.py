@@ -59,6 +59,9 @@ agreement checkout_retail {
   status    agreed
   period    monthly
   fee       12000.00 GBP
+  review    every 3 months
+  reviewed  2026-10-01
+  notify    "ops@example.com" on breach
 
   objective availability {
     indicator ratio(requests where status < 500)

@@ -46,6 +46,7 @@ agreement checkout_retail {
   fee       12000.00 GBP
   review    every 3 months
   reviewed  2026-01-01
+  notify    "ops@example.com" on breach
 
   objective availability {
     indicator ratio(requests where status < 500)
@@ -60,6 +61,9 @@ agreement checkout_retail {
   credit availability {
     below 99.9% => 10%
     below 99.0% => 25%
+  }
+  credit latency {
+    above 300ms => 5%
   }
 }
 """
