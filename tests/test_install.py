@@ -34,7 +34,11 @@ events requests from "requests" {
 agreement web_internal {
   service   web
   customer  "Internal"
+  provider  "Platform Operations"
   status    agreed
+  review    every 6 months
+  reviewed  2026-06-01
+  notify    "ops@example.com" on breach
   effective 2026-01-01 .. 2026-12-31
   timezone  "Europe/London"
   period    monthly
