@@ -64,7 +64,6 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 PLANNED = (
     "test",
-    "whatif",
     "report",
     "catalogue",
     "status",
@@ -558,32 +557,86 @@ def demo(out_dir: Path, seed: int) -> None:
 # ---------------------------------------------------------------------------- diff
 
 
+def _impact_options(f: Any) -> Any:
+    """The options `diff --impact` and `whatif` share: what data, which periods, which clock."""
+    for option in reversed([
+        click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+                     help="Bind a source's table to a file, directory or glob (as in audit)."),
+        click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str),
+                     metavar="FILE", help="A bindings YAML file (as in audit)."),
+        click.option("--period", metavar="LABEL",
+                     help="Compare the periods that start within a label (as in audit)."),
+        click.option("--from", "date_from", metavar="DATE",
+                     help="First day of the range (with --to)."),
+        click.option("--to", "date_to", metavar="DATE", help="Last day of the range, included."),
+        click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
+                     help="The evaluation clock for both versions (default now)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _impact_or_stop(old: slang.Model, new: slang.Model, data: tuple[str, ...], bind: str | None,
+                    period: str | None, date_from: str | None, date_to: str | None,
+                    as_of: str | None, fmt: str) -> Any:
+    """Audit both versions over the same data (drafts and proposals included); exit 2 on
+    invalid data or options."""
+    from slang.diff.impact import impact
+    from slang.engine.audit import PeriodChoice
+    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+
+    when = _as_of_or_stop(as_of, fmt) or dt.datetime.now(dt.UTC)
+    choice = PeriodChoice(period, _date_or_stop(date_from, "--from", fmt),
+                          _date_or_stop(date_to, "--to", fmt))
+    try:
+        layers = [load_bindings_file(bind)] if bind else []
+        tables = merge_bindings(*layers, parse_data_options(data))
+        return impact(old, new, tables, choice=choice, as_of=when)
+    except SlangError as exc:
+        _stop(exc.diagnostics, fmt, new.texts)
+
+
 @main.command(
     epilog="\b\nExamples:\n"
     "  slang diff main:policies policies          # what a branch changes, in meaning\n"
     "  slang diff v1.2:policies policies --format markdown > comment.md\n"
-    "  slang diff old/ new/ --format json --fail-on change",
+    "  slang diff old/ new/ --format json --fail-on change\n"
+    "  slang diff main:policies policies --impact --bind bindings.yaml \\\n"
+    "      --from 2025-11-01 --to 2026-10-31 --as-of 2026-11-15T00:00:00Z",
 )
 @click.argument("old")
 @click.argument("new")
+@click.option("--impact", "with_impact", is_flag=True,
+              help="Also evaluate both versions over the same data and show the periods whose "
+              "status or credit would change, and the difference in money.")
+@_impact_options
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
               default="text", show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write the report to FILE instead of stdout.")
 @click.option("--fail-on", type=click.Choice(["change", "never"]), default="never",
-              show_default=True, help="Exit 1 when anything changed in meaning.")
-def diff(old: str, new: str, fmt: str, output: Path | None, fail_on: str) -> None:
+              show_default=True,
+              help="Exit 1 when anything changed in meaning (or, with --impact, in outcome).")
+def diff(old: str, new: str, with_impact: bool, data: tuple[str, ...], bind: str | None,
+         period: str | None, date_from: str | None, date_to: str | None, as_of: str | None,
+         fmt: str, output: Path | None, fail_on: str) -> None:
     """Show what changed in meaning between two versions of the policies.
 
     OLD and NEW are each a path, or REV:PATH of the enclosing git repository. Per agreement:
     targets tightened or loosened and by how much, objectives added or removed, periods,
     hours, exclusions, effective ranges, fees, credit tiers, status transitions. Formatting,
-    comments and order change nothing.
+    comments and order change nothing. With --impact, both versions are evaluated over the
+    same data, drafts and proposals included, and the periods whose status or credit changes
+    are listed with the difference in money.
     """
     from slang.diff import diff as semantic_diff
     from slang.diff import load_side, render
 
     stop_fmt = "json" if fmt == "json" else "text"
+    if not with_impact and (data or bind or period or date_from or date_to or as_of):
+        _stop([error(INVALID_INPUT, "--data, --bind, --period, --from, --to and --as-of are "
+                     "options of --impact", _input_span(),
+                     "add --impact to evaluate both versions over the data")], stop_fmt)
     sides = []
     for spec in (old, new):
         try:
@@ -595,5 +648,67 @@ def diff(old: str, new: str, fmt: str, output: Path | None, fail_on: str) -> Non
             _stop(side.errors, stop_fmt, side.texts)
         sides.append(side)
     changes = semantic_diff(sides[0], sides[1])
-    _emit(render(changes, fmt), output, stop_fmt)
-    raise click.exceptions.Exit(EXIT_FINDINGS if changes and fail_on == "change" else EXIT_OK)
+    if not with_impact:
+        _emit(render(changes, fmt), output, stop_fmt)
+        raise click.exceptions.Exit(
+            EXIT_FINDINGS if changes and fail_on == "change" else EXIT_OK)
+    from slang.diff.impact import render_with_impact
+
+    result = _impact_or_stop(sides[0], sides[1], data, bind, period, date_from, date_to, as_of,
+                             stop_fmt)
+    _emit(render_with_impact(changes, result, fmt), output, stop_fmt)
+    changed = bool(changes) or result.changed
+    raise click.exceptions.Exit(EXIT_FINDINGS if changed and fail_on == "change" else EXIT_OK)
+
+
+# ---------------------------------------------------------------------------- whatif
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang whatif policies/ --set checkout_retail.availability=99.5% \\\n"
+    "      --bind out/demo/bindings.yaml --period 2026-10 --as-of 2026-11-15T00:00:00Z\n"
+    "  slang whatif policies/ --set api_enterprise.availability='>=99.95%' \\\n"
+    "      --set checkout_retail.latency=250ms --bind bindings.yaml \\\n"
+    "      --from 2025-11-01 --to 2026-10-31 --format markdown",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--set", "edits", multiple=True, required=True, metavar="AGREEMENT.OBJECTIVE=TARGET",
+              help="Change an objective's target in memory, e.g. "
+              "checkout_retail.availability=99.5% or checkout_retail.latency=250ms; the "
+              "operator stays as written unless the value starts with one (>=99.5%). "
+              "Repeatable.")
+@_impact_options
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(["change", "never"]), default="never",
+              show_default=True,
+              help="Exit 1 when a period's status or credit would change.")
+def whatif(paths: tuple[str, ...], edits: tuple[str, ...], data: tuple[str, ...],
+           bind: str | None, period: str | None, date_from: str | None, date_to: str | None,
+           as_of: str | None, fmt: str, output: Path | None, fail_on: str) -> None:
+    """Show what editing objective targets would change, over the same data.
+
+    The policies under PATHS are loaded, each --set edit is applied to a copy in memory (no
+    file is written), and both versions are compared exactly as `slang diff --impact` does:
+    the changes in meaning, then the periods whose status or credit would change and the
+    difference in money.
+    """
+    from slang.diff import diff as semantic_diff
+    from slang.diff.impact import apply_edits, parse_edit, render_with_impact
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    model = _load_valid(paths, stop_fmt)
+    try:
+        parsed = [parse_edit(model, e) for e in edits]
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt)
+    edited = apply_edits(model, parsed)
+    changes = semantic_diff(model, edited)
+    result = _impact_or_stop(model, edited, data, bind, period, date_from, date_to, as_of,
+                             stop_fmt)
+    _emit(render_with_impact(changes, result, fmt, parsed), output, stop_fmt)
+    raise click.exceptions.Exit(
+        EXIT_FINDINGS if result.changed and fail_on == "change" else EXIT_OK)

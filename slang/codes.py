@@ -29,6 +29,8 @@ CODE_TITLES: dict[str, str] = {
     "SLG0010": "Invalid period selection",
     "SLG0011": "Unknown git revision",
     "SLG0012": "Path not in the revision",
+    "SLG0013": "Malformed `--set` edit",
+    "SLG0014": "Unknown agreement or objective in `--set`",
     "SLG0101": "Syntax error",
     "SLG0102": "Impossible date, time or timestamp",
     "SLG0103": "Timestamp without a time zone",
