@@ -59,27 +59,38 @@ class PreparedScan:
 
 
 def prepare(source: m.Source, table: pa.Table) -> PreparedScan:
-    """Sort once by key then time; O(n log n) in C, shared by every objective on this scan."""
+    """Order the rows once by (key, time), shared by every objective on this scan.
+
+    Logs are usually written in time order. Then a *stable* sort by the key code alone gives
+    the (key, time) order, and numpy sorts 8- and 16-bit integers by radix in O(n): at 50 M
+    rows this is several times faster than a lexsort on (time, key) (benchmarks/results).
+    """
     time_col = "__t" if source.kind == "events" else "__start"
     t = _ints(table.column(time_col))
-    if source.key_column is not None and "__key" in table.column_names:
-        keys = table.column("__key")
-        keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-        if not pa.types.is_dictionary(keys.type):
-            keys = pc.dictionary_encode(keys)
-        codes = keys.indices.to_numpy(zero_copy_only=False)
+    in_order = len(t) < 2 or bool((t[1:] >= t[:-1]).all())
+    if source.key_column is None or "__key" not in table.column_names:
+        if in_order:
+            return PreparedScan(source, table, {None: (0, table.num_rows)}, t)
+        order = np.argsort(t, kind="stable")
+        return PreparedScan(source, table.take(pa.array(order)), {None: (0, table.num_rows)},
+                            t[order])
+    keys = table.column("__key")
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    if not pa.types.is_dictionary(keys.type):
+        keys = pc.dictionary_encode(keys)
+    codes = keys.indices.to_numpy(zero_copy_only=False)
+    dictionary = keys.dictionary.to_pylist()
+    if in_order:
+        narrow = (np.uint8 if len(dictionary) <= 1 << 8
+                  else np.uint16 if len(dictionary) <= 1 << 16 else codes.dtype)
+        order = np.argsort(codes.astype(narrow, copy=False), kind="stable")
+    else:
         order = np.lexsort((t, codes))
-        table = table.take(pa.array(order))
-        t = t[order]
-        sorted_codes = codes[order]
-        dictionary = keys.dictionary.to_pylist()
-        bounds = np.searchsorted(sorted_codes, np.arange(len(dictionary) + 1))
-        ranges = {
-            dictionary[i]: (int(bounds[i]), int(bounds[i + 1])) for i in range(len(dictionary))
-        }
-        return PreparedScan(source, table, ranges, t)
-    order = np.argsort(t, kind="stable")
-    return PreparedScan(source, table.take(pa.array(order)), {None: (0, table.num_rows)}, t[order])
+    counts = np.bincount(codes, minlength=len(dictionary))
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    ranges = {dictionary[i]: (int(bounds[i]), int(bounds[i + 1]))
+              for i in range(len(dictionary))}
+    return PreparedScan(source, table.take(pa.array(order)), ranges, t[order])
 
 
 def _ints(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
