@@ -64,10 +64,6 @@ def day_number(d: dt.date) -> int:
     return d.toordinal() - _EPOCH_ORDINAL
 
 
-def day_date(n: int) -> dt.date:
-    return dt.date.fromordinal(int(n) + _EPOCH_ORDINAL)
-
-
 def zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 

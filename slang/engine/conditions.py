@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -26,32 +26,6 @@ UTC_US = pa.timestamp("us", tz="UTC")
 CMP = {"==": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
        ">": pc.greater, ">=": pc.greater_equal}
 ARITH = {"+": pc.add, "-": pc.subtract, "*": pc.multiply, "/": pc.divide}
-
-
-def referenced_columns(expr: ast.Expr) -> set[str]:
-    """Column names a condition reads (the last part of `requests.status`); a call's name and
-    the calendar argument of `business_duration` are not columns."""
-    cols: set[str] = set()
-    _visit_tree(expr, cols)
-    return cols
-
-
-def _visit_tree(node: ast.Node, cols: set[str]) -> None:
-    if isinstance(node, ast.Name):
-        cols.add(node.parts[-1])
-        return
-    if isinstance(node, ast.Call):
-        args = node.args[:2] if node.func.dotted == "business_duration" else node.args
-        for a in args:
-            _visit_tree(a.value if isinstance(a, ast.NamedArg) else a, cols)
-        return
-    for f in fields(node):
-        if f.name == "span":
-            continue
-        child = getattr(node, f.name)
-        for c in child if isinstance(child, tuple) else (child,):
-            if isinstance(c, ast.Node):
-                _visit_tree(c, cols)
 
 
 @dataclass(frozen=True)
@@ -173,8 +147,6 @@ class ConditionCompiler:
             return a, Value(pa.scalar(_number(to_unit(seconds, a.unit))), a.unit)
         if a.unit == "ts" or b.unit == "ts":
             return self._as_ts(a), self._as_ts(b)
-        if _is_string(a.data) and not _is_string(b.data) and b.unit is None:
-            return a, b
         return a, b
 
     @staticmethod

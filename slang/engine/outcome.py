@@ -14,8 +14,6 @@ from fractions import Fraction
 from slang.semantics import model as m
 from slang.semantics.values import minor_units
 
-Number = Fraction  # measured values are exact fractions (floats enter as their exact value)
-
 
 def satisfies(value: Fraction, op: str, target: Fraction) -> bool:
     return {

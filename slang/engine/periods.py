@@ -49,7 +49,6 @@ LABEL_FORMS = (
     "period labels are 2026 (year), 2026-Q4 (quarter), 2026-10 (month), 2026-W41 (ISO week), "
     "2026-10-05 (day) or 2026-10-05T14+01:00 (hour, with its UTC offset)"
 )
-DATE_KINDS = ("daily", "weekly", "monthly", "quarterly", "yearly")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from slang.engine.outcome import (
 )
 from slang.engine.periods import PeriodInstance
 from slang.semantics import model as m
+from slang.semantics.values import minor_units
 
 NOTIFY_STATUS = {"breach": "breached", "at_risk": "at_risk", "no_data": "no_data", "met": "met"}
 
@@ -107,7 +108,7 @@ def evaluate_result(a: m.Agreement, o: m.Objective, p: PeriodInstance, meas: Mea
         budget = error_budget(meas.good, meas.total, o.target)
     pct = Decimal(0)
     amount: Decimal | None = None if a.fee is None else Decimal(0).quantize(
-        Decimal(1).scaleb(-_minor(a.fee.currency)))
+        Decimal(1).scaleb(-minor_units(a.fee.currency)))
     if status == "breached" and p.complete and o.credit and meas.measured is not None:
         pct = credit_percent(meas.measured, o.credit)
         if a.fee is not None:
@@ -131,9 +132,3 @@ def cap_adjustments(results: list[ObjectiveResult]) -> list[Adjustment]:
             out.append(Adjustment(name, rs[0].period.label, start, "credit_cap", cap - total,
                                   a.fee.currency))
     return out
-
-
-def _minor(currency: str) -> int:
-    from slang.semantics.values import minor_units
-
-    return minor_units(currency)

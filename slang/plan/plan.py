@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
 from slang.semantics import model as m
+from slang.syntax import ast
 from slang.syntax.formatter import format_expr
 
 PLAN_VERSION = 1
@@ -129,8 +130,6 @@ def conditions_of(indicator: m.Indicator) -> list[Any]:
 
 def columns_of(indicator: m.Indicator) -> set[str]:
     """The source columns an indicator reads (besides time and key)."""
-    from slang.engine.conditions import referenced_columns
-
     cols: set[str] = set()
     for cond in conditions_of(indicator):
         if cond is not None:
@@ -141,6 +140,32 @@ def columns_of(indicator: m.Indicator) -> set[str]:
     if isinstance(inner, m.ValueIndicator) and inner.column:
         cols.add(inner.column)
     return cols
+
+
+def referenced_columns(expr: ast.Expr) -> set[str]:
+    """Column names a condition reads (the last part of `requests.status`); a call's name and
+    the calendar argument of `business_duration` are not columns."""
+    cols: set[str] = set()
+    _visit_tree(expr, cols)
+    return cols
+
+
+def _visit_tree(node: ast.Node, cols: set[str]) -> None:
+    if isinstance(node, ast.Name):
+        cols.add(node.parts[-1])
+        return
+    if isinstance(node, ast.Call):
+        args = node.args[:2] if node.func.dotted == "business_duration" else node.args
+        for a in args:
+            _visit_tree(a.value if isinstance(a, ast.NamedArg) else a, cols)
+        return
+    for f in fields(node):
+        if f.name == "span":
+            continue
+        child = getattr(node, f.name)
+        for c in child if isinstance(child, tuple) else (child,):
+            if isinstance(c, ast.Node):
+                _visit_tree(c, cols)
 
 
 def time_step(a: m.Agreement, o: m.Objective) -> dict[str, Any]:
@@ -228,8 +253,6 @@ def build_plan(model: m.Model, agreements: list[m.Agreement] | None = None) -> P
                 sources[src.id] = src
                 cols = columns.setdefault(src.id, set())
                 if x.selection.condition is not None:
-                    from slang.engine.conditions import referenced_columns
-
                     cols |= referenced_columns(x.selection.condition)
                 excl_scans.append(src.id)
         for o in a.objectives:

@@ -97,10 +97,6 @@ class AuditReport:
             "credits": [{"currency": c, "amount": str(v)} for c, v in sorted(money.items())],
         }
 
-    @property
-    def failed(self) -> dict[str, int]:
-        return {s: sum(1 for r in self.results if r.status == s) for s in STATUSES}
-
     # ----------------------------------------------------------------------------- Arrow
 
     def to_arrow(self) -> pa.Table:
