@@ -158,7 +158,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.group(
     name="slang",
     context_settings=_CONTEXT,
-    epilog="\b\nExamples:\n  slang check policies/\n  slang fmt --check policies/\n\n"
+    epilog="\b\nExamples:\n  slang check policies/\n  slang fmt --check policies/\n"
+    "  slang audit policies/ --bind bindings.yaml --period 2026-10\n"
+    "  slang diff main:policies policies\n\n"
     "Planned, not yet available: " + ", ".join(PLANNED) + ".\n\n"
     "Exit codes: 0 ok, 1 findings, 2 the command could not do its job. See docs/cli.md.",
 )
@@ -167,7 +169,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 def main() -> None:
     """slang: service level agreements as code.
 
-    Check, format and (soon) evaluate policies written in the slang language.
+    Check, format, audit and diff policies written in the slang language.
     """
 
 
