@@ -852,7 +852,7 @@ def kernels_child(estate: Path, data: Path) -> list[list[str]]:
 
     # evaluation
     prepared = ar.prepare(src, table)
-    ex = ar.Executor(plan, {src.id: prepared}, as_of_us)
+    ex = ar.Executor({src.id: prepared}, as_of_us)
     pairs = [(ev, p) for ev in plan.evaluations for p in periods[ev.agreement.name]]
     timed(f"Executor.counted for all {len(pairs)} (objective, period)",
           lambda: [ex.counted(ev, p, p.end_us) for ev, p in pairs])

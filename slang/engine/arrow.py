@@ -33,7 +33,7 @@ from slang.engine.calendar_time import hours_intervals, local_windows
 from slang.engine.conditions import ConditionCompiler
 from slang.engine.outcome import exact, satisfies
 from slang.engine.periods import PeriodInstance
-from slang.plan.plan import Evaluation, Plan, selection_of
+from slang.plan.plan import Evaluation, selection_of
 from slang.semantics import model as m
 
 US = 1_000_000
@@ -127,7 +127,8 @@ class CountedTime:
 
 @dataclass
 class Executor:
-    plan: Plan
+    """Measures evaluations of a plan over its prepared scans (keyed by source id)."""
+
     scans: dict[str, PreparedScan]
     as_of_us: int
 

@@ -58,7 +58,7 @@ def audit(
         for a in agreements
     }
     scans, evidence = _read_scans(plan, data, periods, as_of_us)
-    executor = Executor(plan, scans, as_of_us)
+    executor = Executor(scans, as_of_us)
     results: list[ObjectiveResult] = []
     total = sum(len(periods[e.agreement.name]) for e in plan.evaluations)
     done = 0
