@@ -33,6 +33,7 @@ COLUMN_KEYWORDS = (
     "status", "service", "time", "start", "end", "key", "title", "owner", "tier", "period",
     "fee", "target", "indicator", "hours", "exclude", "weekly", "rolling", "below", "above",
     "credit", "objective", "agreement", "from", "every", "on", "as", "units", "description",
+    "prometheus", "total", "good", "bad", "labels",
 )
 QUOTED_NAME_CHARS = st.characters(
     codec="utf-8", exclude_characters="`\n\r", exclude_categories=("Cs", "Cc")
@@ -388,11 +389,25 @@ def sources() -> st.SearchStrategy[Tokens]:
         _attr("end", _one(idents())),
         units,
         _attr("description", _one(strings())),
+        prometheus_blocks(),
     )
     body = st.none() | _body(attr)
     return st.tuples(st.sampled_from(["events", "intervals"]), idents(), strings(), body).map(
         lambda t: [t[0], t[1], "from", t[2], *([] if t[3] is None else ["{", *t[3], "}"])]
     )
+
+
+@cache
+def prometheus_blocks() -> st.SearchStrategy[Tokens]:
+    """`prometheus { total "..." good NAME "..." labels { k: "v" } }` in any order."""
+    query = st.tuples(st.sampled_from(["total", "good", "bad"]), st.none() | idents(),
+                      strings()).map(lambda t: [t[0], *([t[1]] if t[1] else []), t[2]])
+    label = st.tuples(idents(), strings()).map(lambda t: [t[0], ":", t[1]])
+    labels = st.tuples(st.lists(label, max_size=3), st.booleans()).map(
+        lambda t: ["labels", "{", *_comma_joined(t[0], trailing=t[1]), "}"]
+    )
+    item = st.one_of(query, labels)
+    return _body(item).map(lambda b: ["prometheus", "{", *b, "}"])
 
 
 @cache

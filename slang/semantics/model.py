@@ -68,6 +68,41 @@ TimeForm = Literal["aware", "utc", "epoch_ms", "epoch_s"]
 
 
 @dataclass(frozen=True)
+class PromQuery:
+    """One side of a ratio in PromQL. `text` is as written; `expr` is the query to run, with the
+    `{{service}}` and `{{window}}` placeholders still in it (a bare selector is wrapped as
+    `sum(rate(SELECTOR[{{window}}]))`)."""
+
+    text: str
+    expr: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class PrometheusMapping:
+    """How a source's rows map to Prometheus series (a source's `prometheus { ... }` block).
+
+    `good` and `bad` are keyed by objective name, `None` for the default: an objective reads
+    its own entry if there is one, else the default. `labels` are added to every exported rule.
+    """
+
+    total: PromQuery
+    good: tuple[tuple[str | None, PromQuery], ...]
+    bad: tuple[tuple[str | None, PromQuery], ...]
+    labels: tuple[tuple[str, str], ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+    def numerator(self, objective: str) -> tuple[str, PromQuery] | None:
+        """(`good` or `bad`, query) for an objective of this name; None if neither applies."""
+        for key in (objective, None):
+            for role, entries in (("good", self.good), ("bad", self.bad)):
+                for name, query in entries:
+                    if name == key:
+                        return role, query
+        return None
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     name: str
@@ -80,6 +115,7 @@ class Source:
     key_column: str | None
     units: dict[str, str] = field(hash=False, compare=True)  # column -> ms | s | m | h | d | w
     span: Span = NO_SPAN
+    prometheus: PrometheusMapping | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from slang.semantics import checks
 from slang.semantics import model as m
 from slang.semantics.indicators import IndicatorResolver, threshold_value
 from slang.semantics.loader import LoadedFile, Program
+from slang.semantics.prometheus import resolve_prometheus
 from slang.semantics.scope import Entry, FileScope, Namespace
 from slang.semantics.values import (
     CURRENCY_MINOR_UNITS,
@@ -239,14 +240,16 @@ class _Resolver:
         node = entry.node
         assert isinstance(node, ast.Source)
         attrs = self.attrs(node.attrs, "source")
-        not_here = ("start", "end") if node.kind == "events" else ("time",)
+        not_here = ("start", "end") if node.kind == "events" else ("time", "prometheus")
         for key in not_here:
             if key in attrs:
                 other = "intervals" if node.kind == "events" else "events"
                 self.diags.append(error(
                     "SLG0420", f"`{key}` belongs to {other} sources, not {node.kind}",
                     attrs[key].span,
-                    "events have one `time` column; intervals have `start` and `end`",
+                    "`prometheus` maps the events of ratio indicators to metrics"
+                    if key == "prometheus"
+                    else "events have one `time` column; intervals have `start` and `end`",
                 ))
         time_form: m.TimeForm = "aware"
         time_column = "ts"
@@ -277,11 +280,18 @@ class _Resolver:
             a = attrs.get(key)
             return a.value.name if a is not None and isinstance(a.value, ast.Ident) else default
 
+        prometheus = None
+        prom = attrs.get("prometheus")
+        if node.kind == "events" and prom is not None:
+            assert isinstance(prom.value, ast.PrometheusMap)
+            prometheus = resolve_prometheus(prom.value, "key" in attrs, self.diags)
+
         src = m.Source(
             id=entry.id, name=entry.name, kind=node.kind,  # type: ignore[arg-type]
             table=node.table.value, time_column=time_column, time_form=time_form,
             start_column=col("start", "start"), end_column=col("end", "end"),
             key_column=col("key", "") or None, units=units, span=node.span,
+            prometheus=prometheus,
         )
         self.sources[entry.id] = src
         return src

@@ -295,6 +295,34 @@ class UnitMap(Node):
 
 
 @dataclass(frozen=True)
+class PromQuery(Node):
+    """`total "..."`, `good "..."`, `bad NAME "..."`: PromQL text for one side of a ratio;
+    `objective` restricts a good/bad query to the objectives of that name."""
+
+    role: str  # total | good | bad
+    objective: Ident | None
+    query: StringLit
+
+
+@dataclass(frozen=True)
+class LabelEntry(Node):
+    name: Ident
+    value: StringLit
+
+
+@dataclass(frozen=True)
+class PromLabels(Node):
+    entries: tuple[LabelEntry, ...]
+
+
+@dataclass(frozen=True)
+class PrometheusMap(Node):
+    """A source's `prometheus { ... }` block, items in the order written."""
+
+    items: tuple[PromQuery | PromLabels, ...]
+
+
+@dataclass(frozen=True)
 class Target(Node):
     op: str
     value: Literal
@@ -321,6 +349,7 @@ AttrValue = (
     | HoursRule
     | TimeColumn
     | UnitMap
+    | PrometheusMap
     | Target
     | Flag
     | Expr

@@ -369,7 +369,27 @@ def _block(
                   omit_empty=omit_empty)
 
 
+def _prometheus(a: ast.Attribute, prom: ast.PrometheusMap) -> _Block:
+    children: list[_Entry] = []
+    for item in prom.items:
+        if isinstance(item, ast.PromLabels):
+            entries: list[_Entry] = [
+                _leaf(e, f"{format_ident(e.name.name)}: {format_string(e.value.value)}")
+                for e in item.entries
+            ]
+            children.append(_block(item, "labels", _keyword_end(item, "labels"), entries,
+                                   key="labels", sep=", ", suffix=","))
+            continue
+        key = item.role
+        if item.objective is not None:
+            key += " " + format_ident(item.objective.name)
+        children.append(_leaf(item, format_string(item.query.value), key=key))
+    return _block(a, "prometheus", _keyword_end(a, "prometheus"), children, key="prometheus")
+
+
 def _attribute(a: ast.Attribute) -> _Entry:
+    if isinstance(a.value, ast.PrometheusMap):
+        return _prometheus(a, a.value)
     if isinstance(a.value, ast.UnitMap):
         entries: list[_Entry] = [
             _leaf(e, f"{format_ident(e.column.name)}: {format_ident(e.unit.name)}")

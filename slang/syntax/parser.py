@@ -492,6 +492,22 @@ class _Builder(Transformer):
         form = children[1] if len(children) > 1 else None
         return self._attr("time", meta, ast.TimeColumn(children[0], form, span=self.sp(meta)))
 
+    def s_prometheus(self, meta, children):
+        return self._attr("prometheus", meta, ast.PrometheusMap(tuple(children),
+                                                                span=self.sp(meta)))
+
+    def prom_query(self, meta, children):
+        role, *rest = children
+        objective = rest[0] if len(rest) == 2 else None
+        return ast.PromQuery(str(role), objective, rest[-1], span=self.sp(meta))
+
+    def prom_labels(self, meta, children):
+        entries = tuple(c for c in children if c is not None)
+        return ast.PromLabels(entries, span=self.sp(meta))
+
+    def label_entry(self, meta, children):
+        return ast.LabelEntry(children[0], children[1], span=self.sp(meta))
+
     def s_units(self, meta, children):
         entries = tuple(c for c in children if c is not None)
         return self._attr("units", meta, ast.UnitMap(entries, span=self.sp(meta)))

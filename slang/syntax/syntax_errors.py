@@ -176,6 +176,7 @@ TERMINAL_WORDS: dict[str, str] = {
     "MONEY": "an amount such as `12000.00 GBP`",
     "WEEKDAY": "a weekday such as `mon`",
     "TIER_DIRECTION": "`below` or `above`",
+    "PROM_ROLE": "`total`, `good` or `bad`",
     "CMP": "a comparison such as `>=`",
     "$END": "the end of the file",
 }
