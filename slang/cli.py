@@ -68,8 +68,6 @@ PLANNED = (
     "catalogue",
     "status",
     "diagnose",
-    "verify",
-    "ledger",
     "import",
     "export",
 )
@@ -155,8 +153,29 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit(EXIT_OK)
 
 
+class _Slang(click.Group):
+    """The group, keeping the command line as typed (in `ctx.meta`) for evidence manifests:
+    `sys.argv` is not what was run when slang is called as a library or from tests."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        typed = ["slang", *args]
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[ARGV_KEY] = typed
+        return ctx
+
+
+ARGV_KEY = "slang.argv"
+
+
+def _argv() -> list[str]:
+    ctx = click.get_current_context(silent=True)
+    return list(ctx.meta.get(ARGV_KEY, ["slang"])) if ctx is not None else ["slang"]
+
+
 @click.group(
     name="slang",
+    cls=_Slang,
     context_settings=_CONTEXT,
     epilog="\b\nExamples:\n  slang check policies/\n  slang fmt --check policies/\n"
     "  slang audit policies/ --bind bindings.yaml --period 2026-10\n"
@@ -392,6 +411,19 @@ def _load_valid(paths: Sequence[str], fmt: str) -> slang.Model:
     return model
 
 
+def _load_audited(paths: Sequence[str], fmt: str) -> tuple[slang.Model, Any]:
+    """The estate `audit` evaluates (paths, or one REV:PATH) and where it came from."""
+    from slang.evidence.provenance import load_audited
+
+    try:
+        model, provenance = load_audited(paths)
+    except SlangError as exc:
+        _stop(exc.diagnostics, fmt)
+    if model.errors:
+        _stop(model.errors, fmt, model.texts)
+    return model, provenance
+
+
 def _date_or_stop(value: str | None, option: str, fmt: str) -> dt.date | None:
     if value is None:
         return None
@@ -465,23 +497,34 @@ def _stderr_console() -> Any:
 @click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
 @click.option("--engine", type=click.Choice(["arrow"]), default="arrow", show_default=True,
               help="Evaluation engine (duckdb and spark are planned).")
+@click.option("--evidence", "evidence", type=click.Path(path_type=Path), metavar="DIR",
+              help="Also write an evidence bundle to DIR (new or empty): report, plan, policies "
+              "and a manifest of hashes and versions, for `slang verify`.")
 def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, period: str | None,
           date_from: str | None, date_to: str | None, as_of: str | None, include_drafts: bool,
-          fmt: str, output: Path | None, fail_on: str, no_fail: bool, engine: str) -> None:
+          fmt: str, output: Path | None, fail_on: str, no_fail: bool, engine: str,
+          evidence: Path | None) -> None:
     """Evaluate the agreements under PATHS over measurement data.
 
     Prints what was promised, what was delivered and what is owed, per agreement, objective
     and period, with the evidence (hashes of every policy and data file). The same policies,
-    data and --as-of always give the same report, byte for byte.
+    data and --as-of always give the same report, byte for byte. PATHS may instead be one
+    REV:PATH of the enclosing git repository: the policies as they stood at that revision.
     """
     from slang.engine.audit import PeriodChoice
     from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.evidence.bundle import Selection, check_target, write_bundle
     from slang.report.render import RENDERERS
 
     del engine  # one engine today; the option is accepted so scripts can name it
     stop_fmt = "json" if fmt == "json" else "text"
     when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
-    model = _load_valid(paths, stop_fmt)
+    try:
+        if evidence is not None:
+            check_target(evidence)  # before the work, so a wrong DIR costs nothing
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt)
+    model, provenance = _load_audited(paths, stop_fmt)
     choice = PeriodChoice(period, _date_or_stop(date_from, "--from", stop_fmt),
                           _date_or_stop(date_to, "--to", stop_fmt))
     progress = _Progress(enabled=_stderr_is_terminal())
@@ -495,10 +538,60 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
         _stop(exc.diagnostics, stop_fmt, model.texts)
     progress.close()
     _emit(RENDERERS[fmt](report), output, stop_fmt)
+    if evidence is not None:
+        selection = Selection(period, date_from, date_to, include_drafts)
+        try:
+            digest = write_bundle(evidence, report, tables, selection=selection,
+                                  command=_argv(), provenance=provenance)
+        except SlangError as exc:
+            _stop(exc.diagnostics, stop_fmt)
+        click.echo(f"evidence bundle written to {evidence.as_posix()} "
+                   f"(manifest sha256 {digest})", err=True)
     failing = FAIL_LEVELS["never" if no_fail else fail_on]
     raise click.exceptions.Exit(
         EXIT_FINDINGS if any(r.status in failing for r in report.results) else EXIT_OK
     )
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang audit policies/ --bind bindings.yaml --period 2026-10 \\\n"
+    "      --as-of 2026-11-01T00:00:00Z --evidence evidence/2026-10\n"
+    "  slang verify evidence/2026-10\n"
+    "  slang verify evidence/2026-10 --data edge_requests=archive/edge/ --format json",
+)
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="Read a table from this path instead of the one the manifest records.")
+@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="A bindings YAML file overriding the manifest's data paths.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the result to FILE instead of stdout.")
+def verify(bundle: Path, data: tuple[str, ...], bind: str | None, fmt: str,
+           output: Path | None) -> None:
+    """Re-run an evidence bundle and confirm it gives byte-identical results.
+
+    The policies come from the bundle, the data from the paths its manifest records (relative
+    to the directory the audit ran in) or from --data/--bind, and the clock and periods from
+    the manifest. Exit 0 when the report, its text and the plan are byte-identical; exit 1
+    with the list of what differs (bundle files, policies, engine version, data hashes,
+    result values); exit 2 when the bundle cannot be read.
+    """
+    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.evidence.verify import render_json, render_text, verify_bundle
+
+    try:
+        layers = [load_bindings_file(bind)] if bind else []
+        overrides = merge_bindings(*layers, parse_data_options(data))
+        result = verify_bundle(bundle, overrides)
+    except SlangError as exc:
+        _stop(exc.diagnostics, fmt)
+    if result.problems and not any(f.failing for f in result.findings):
+        _stop(result.problems, fmt)  # nothing to compare: the re-run itself failed
+    _emit(render_json(result) if fmt == "json" else render_text(result), output, fmt)
+    raise click.exceptions.Exit(EXIT_OK if result.identical else EXIT_FINDINGS)
 
 
 def _stderr_is_terminal() -> bool:

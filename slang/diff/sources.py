@@ -31,7 +31,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
 from slang.diagnostics import Diagnostic, SlangError, error
@@ -49,12 +49,14 @@ ARCHIVE_BATCH_CHARS = 64 * 1024  # command-line length per `git archive` call
 class Side(Model):
     """A model loaded for a diff, with where it came from: `spec` as given, and for `REV:PATH`
     the revision as written, the commit it names and PATH relative to the repository's top.
-    Files of a revision are named as in the working tree; their `abspath` no longer exists."""
+    Files of a revision are named as in the working tree; their `abspath` no longer exists, so
+    their bytes are kept in `blobs` (by path as shown), for evidence bundles."""
 
     spec: str = ""
     revision: str | None = None
     commit: str | None = None
     path: str | None = None
+    blobs: dict[str, bytes] = field(default_factory=dict)
 
 
 def load_side(spec: str, *, as_of: dt.datetime | None = None) -> Side:
@@ -75,9 +77,10 @@ def parse_spec(spec: str) -> tuple[str | None, str]:
 
 
 def _side(model: Model, spec: str, revision: str | None = None, commit: str | None = None,
-          path: str | None = None) -> Side:
+          path: str | None = None, blobs: dict[str, bytes] | None = None) -> Side:
     values = {f.name: getattr(model, f.name) for f in fields(Model)}
-    return Side(**values, spec=spec, revision=revision, commit=commit, path=path)
+    return Side(**values, spec=spec, revision=revision, commit=commit, path=path,
+                blobs=blobs or {})
 
 
 def _fail(code: str, message: str, spec: str, hint: str | None = None) -> SlangError:
@@ -142,7 +145,9 @@ def _load_revision(spec: str, revision: str, path: str, as_of: dt.datetime | Non
         target = root.joinpath(*PurePosixPath(inside).parts) if inside else root
         with _working_directory(here):
             model = load([os.path.relpath(target, here)], as_of=as_of)
-    return _side(model, spec, revision, commit, inside or ".")
+        blobs = {f.path: Path(f.abspath).read_bytes() for f in model.files
+                 if Path(f.abspath).is_relative_to(root)}
+    return _side(model, spec, revision, commit, inside or ".", blobs)
 
 
 def _commit(spec: str, revision: str, top: Path) -> str:
