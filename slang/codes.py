@@ -76,6 +76,8 @@ CODE_TITLES: dict[str, str] = {
     "SLG0421": "Wrong kind of source",
     "SLG0422": "Ratio over two sources",
     "SLG0423": "Unknown exclusion mode",
+    "SLG0430": "Unknown burn-rate severity",
+    "SLG0431": "Invalid burn-rate alert",
     "SLG0440": "Invalid Prometheus query",
     "SLG0441": "Incomplete prometheus block",
     "SLG0442": "Unknown query placeholder",

@@ -33,7 +33,7 @@ COLUMN_KEYWORDS = (
     "status", "service", "time", "start", "end", "key", "title", "owner", "tier", "period",
     "fee", "target", "indicator", "hours", "exclude", "weekly", "rolling", "below", "above",
     "credit", "objective", "agreement", "from", "every", "on", "as", "units", "description",
-    "prometheus", "total", "good", "bad", "labels",
+    "prometheus", "total", "good", "bad", "labels", "burn_rate",
 )
 QUOTED_NAME_CHARS = st.characters(
     codec="utf-8", exclude_characters="`\n\r", exclude_categories=("Cs", "Cc")
@@ -469,6 +469,18 @@ def credits() -> st.SearchStrategy[Tokens]:
 
 
 @cache
+def burn_rates() -> st.SearchStrategy[Tokens]:
+    """`burn_rate { page 2% in 1h / 5m ... }`, any severity name and any length, good or bad."""
+    length = st.one_of(durations(), durations(), bad_durations())
+    window = st.tuples(
+        st.one_of(st.sampled_from(["page", "ticket"]), idents()), percents(), length, length,
+    ).map(lambda t: [t[0], t[1], "in", t[2], "/", t[3]])
+    return st.lists(window, max_size=3).map(
+        lambda ws: ["burn_rate", "{", *(tok for w in ws for tok in w), "}"]
+    )
+
+
+@cache
 def agreements() -> st.SearchStrategy[Tokens]:
     period = st.one_of(
         _one(st.sampled_from(["monthly", "daily", "`rolling`", "quarterly"])),
@@ -498,6 +510,7 @@ def agreements() -> st.SearchStrategy[Tokens]:
         exclusions(),
         objectives(),
         credits(),
+        burn_rates(),
     )
     return st.tuples(idents(), _body(item, max_size=7)).map(
         lambda t: _block(["agreement", t[0]], t[1])

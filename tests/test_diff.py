@@ -798,3 +798,37 @@ def test_the_process_directory_is_restored(repo: Path) -> None:
     with pytest.raises(SlangError):
         load_side("HEAD:nothing")
     assert os.getcwd() == before
+
+
+# ------------------------------------------------------------------------------- burn_rate
+
+DEFAULT_BURN_RATE = """  burn_rate {
+    page   2%  in 1h / 5m
+    page   5%  in 6h / 30m
+    ticket 10% in 3d / 6h
+  }
+
+  objective availability {"""
+
+
+def test_writing_the_default_burn_rate_alerts_out_is_no_change(estate: Path) -> None:
+    new = edit(BASE, "  objective availability {", DEFAULT_BURN_RATE)
+    assert changes_between(estate, BASE, new) == []
+
+
+def test_a_changed_burn_rate_alert_is_one_neutral_change_at_the_block(estate: Path) -> None:
+    written = edit(BASE, "  objective availability {", DEFAULT_BURN_RATE)
+    new = edit(written, "page   5%  in 6h / 30m", "page   5%  in 6h / 15m")
+    (c,) = changes_between(estate, written, new)
+    old_text = "page 2% in 1h / 5m; page 5% in 6h / 30m; ticket 10% in 3d / 6h"
+    new_text = "page 2% in 1h / 5m; page 5% in 6h / 15m; ticket 10% in 3d / 6h"
+    assert (c.kind, c.classification, c.old, c.new) == ("burn_rate", "neutral", old_text, new_text)
+    assert c.detail == f"burn_rate {old_text} -> {new_text}"
+    assert c.location == Location("new/policy.sla", line_of(new, "burn_rate {"))
+
+
+def test_an_empty_burn_rate_block_removes_every_alert(estate: Path) -> None:
+    new = edit(BASE, "  objective availability {", "  burn_rate {}\n  objective availability {")
+    (c,) = changes_between(estate, BASE, new)
+    assert (c.kind, c.new, c.location) == (
+        "burn_rate", "none", Location("new/policy.sla", line_of(new, "burn_rate {}")))

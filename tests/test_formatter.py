@@ -332,3 +332,17 @@ def test_formatted_text_has_no_trailing_whitespace_or_double_blank_lines(source:
     assert "\n\n\n" not in formatted
     assert not formatted or (formatted.endswith("\n") and not formatted.endswith("\n\n"))
     assert all(line == line.rstrip() for line in formatted.split("\n"))
+
+
+def test_burn_rate_lines_align_their_columns() -> None:
+    src = ("agreement a { burn_rate { page 2% in 1h/5m\n ticket 10% in 3 d / 6h  # slow\n"
+           "page 5% in 6h / 30m } }")
+    assert format_text(src) == (
+        "agreement a {\n"
+        "  burn_rate {\n"
+        "    page   2%  in 1h / 5m\n"
+        "    ticket 10% in 3d / 6h  # slow\n"
+        "    page   5%  in 6h / 30m\n"
+        "  }\n"
+        "}\n"
+    )

@@ -32,6 +32,7 @@ from itertools import pairwise
 from typing import Literal
 
 from slang.semantics import model as m
+from slang.semantics.burn_rates import burn_rate_text
 from slang.semantics.values import CURRENCY_MINOR_UNITS
 from slang.syntax import ast
 from slang.syntax.formatter import format_expr, format_ident, format_string
@@ -48,7 +49,7 @@ CLASSIFICATIONS: tuple[Classification, ...] = (TIGHTENED, LOOSENED, NEUTRAL)
 AGREEMENT_KINDS = (
     "agreement_added", "agreement_removed", "status", "service", "customer", "provider",
     "effective", "timezone", "period", "hours", "fee", "credit_cap", "review", "notify",
-    "exclusion_changed", "exclusion_removed", "exclusion_added",
+    "burn_rate", "exclusion_changed", "exclusion_removed", "exclusion_added",
 )
 OBJECTIVE_KINDS = (
     "objective_added", "objective_removed", "indicator", "target", "hours", "credit_tiers",
@@ -152,6 +153,22 @@ class _Side:
 
     def attr_span(self, agreement: m.Agreement, key: str) -> Span | None:
         """The span of an agreement's attribute (`status agreed`), None when not written."""
+        node = self._node(agreement)
+        if node is None:
+            return None
+        for item in node.items:
+            if isinstance(item, ast.Attribute) and item.key == key:
+                return item.span
+        return None
+
+    def block_span(self, agreement: m.Agreement, kind: type[ast.Node]) -> Span | None:
+        """The span of an agreement's first item of a kind (`burn_rate { ... }`), if any."""
+        node = self._node(agreement)
+        found = None if node is None else next(
+            (i for i in node.items if isinstance(i, kind)), None)
+        return None if found is None else found.span
+
+    def _node(self, agreement: m.Agreement) -> ast.Agreement | None:
         if self._nodes is None:
             self._nodes = {
                 decl.span: decl
@@ -159,13 +176,7 @@ class _Side:
                 for decl in f.module.decls
                 if isinstance(decl, ast.Agreement)
             }
-        node = self._nodes.get(agreement.span)
-        if node is None:
-            return None
-        for item in node.items:
-            if isinstance(item, ast.Attribute) and item.key == key:
-                return item.span
-        return None
+        return self._nodes.get(agreement.span)
 
 
 def _whole_agreement(a: m.Agreement, side: _Side, added: bool) -> Change:
@@ -234,6 +245,7 @@ class _Agreements:
         self._credit_cap()
         self._review()
         self._notify()
+        self._burn_rate()
         self._exclusions()
         self._objectives()
         return self.out
@@ -324,6 +336,17 @@ class _Agreements:
             return
         ta, tb = _notify_text(a), _notify_text(b)
         self.attr("notify", ta, tb, NEUTRAL, f"notify {_s(ta)} -> {_s(tb)}")
+
+    def _burn_rate(self) -> None:
+        """The alerts in force, defaults included: writing the defaults out is no change.
+        Alerts say when people hear of a fast burn, not what is promised: neutral."""
+        ra, rb = self.a.burn_rates, self.b.burn_rates
+        if ra == rb:
+            return
+        ta, tb = _burn_rates_text(ra), _burn_rates_text(rb)
+        self.add("burn_rate", ta, tb, NEUTRAL, f"burn_rate {_s(ta)} -> {_s(tb)}",
+                 self.after.block_span(self.b, ast.BurnRate) or self.b.span,
+                 self.before.block_span(self.a, ast.BurnRate) or self.a.span)
 
     # ---------------------------------------------------------------------------- exclusions
 
@@ -971,6 +994,13 @@ def _notify_text(a: m.Agreement) -> str | None:
     if not a.notify:
         return None
     return ", ".join(format_string(r) for r in a.notify) + " on " + ", ".join(a.notify_on)
+
+
+def _burn_rates_text(windows: tuple[m.BurnRateWindow, ...]) -> str:
+    """`page 2% in 1h / 5m; ticket 10% in 3d / 6h`, or `none`."""
+    if not windows:
+        return "none"
+    return "; ".join(burn_rate_text(w) for w in windows)
 
 
 def _tiers_text(tiers: tuple[m.CreditTier, ...], unit: _Unit) -> str | None:

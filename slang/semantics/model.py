@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 from slang.diagnostics import Diagnostic, Severity, SourceCache
@@ -284,6 +285,19 @@ class Review:
 
 
 @dataclass(frozen=True)
+class BurnRateWindow:
+    """One multi-window burn-rate alert (`page 2% in 1h / 5m`): it fires when the burn rate
+    over `long_window` and over `short_window`, both ending now, exceed
+    `burn_rate_factor(budget_fraction, period, long_window hours)`."""
+
+    severity: str  # page | ticket
+    budget_fraction: Fraction  # 2 % is 1/50
+    long_window: dt.timedelta
+    short_window: dt.timedelta
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
 class Agreement:
     name: str
     file: str
@@ -305,6 +319,8 @@ class Agreement:
     objectives: tuple[Objective, ...]
     description: str | None
     span: Span = NO_SPAN
+    # Always filled: the resolver writes in the defaults when there is no `burn_rate` block.
+    burn_rates: tuple[BurnRateWindow, ...] = ()
 
 
 @dataclass

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from slang.diagnostics import Diagnostic, error, warning
 from slang.semantics import checks
 from slang.semantics import model as m
+from slang.semantics.burn_rates import burn_rates
 from slang.semantics.indicators import IndicatorResolver, threshold_value
 from slang.semantics.loader import LoadedFile, Program
 from slang.semantics.prometheus import resolve_prometheus
@@ -369,6 +370,7 @@ class _Resolver:
                         if isinstance(i, ast.Exclusion)) if x is not None
         )
         objectives = self._objectives(node, scope, hours, period)
+        alerts = burn_rates(node.items, period, self.diags)
         if not any(isinstance(i, ast.Objective) for i in node.items):
             self.diags.append(error(
                 "SLG0407", f"agreement `{node.name.name}` has no objectives", node.name.span,
@@ -395,6 +397,7 @@ class _Resolver:
             fee=fee, credit_cap=cap, review=review, notify=notify, notify_on=notify_on,
             hours=hours, exclusions=exclusions, objectives=objectives,
             description=self._text(attrs.get("description")), span=node.span,
+            burn_rates=alerts,
         )
 
     @staticmethod

@@ -465,7 +465,26 @@ class Credit(Node):
     schedule: Name | None = None
 
 
-AgreementItem = Attribute | Exclusion | Objective | Credit
+@dataclass(frozen=True)
+class BurnRateWindow(Node):
+    """`page 2% in 1h / 5m`: alert at `severity` when the burn rate over the long window (1 h)
+    and over the short one (5 min) both exceed the rate that spends `budget` (2 %) of the
+    period's error budget within the long window."""
+
+    severity: Ident
+    budget: PercentLit
+    long: DurationLit | BadDurationLit
+    short: DurationLit | BadDurationLit
+
+
+@dataclass(frozen=True)
+class BurnRate(Node):
+    """An agreement's `burn_rate { ... }` block; the resolver supplies defaults without one."""
+
+    windows: tuple[BurnRateWindow, ...]
+
+
+AgreementItem = Attribute | Exclusion | Objective | Credit | BurnRate
 
 
 @dataclass(frozen=True)

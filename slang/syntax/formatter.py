@@ -268,6 +268,19 @@ def _tier(t: ast.Tier) -> str:
     return f"{t.direction} {format_literal(t.threshold)} => {format_literal(t.credit)}"
 
 
+def _burn_windows(windows: Sequence[ast.BurnRateWindow]) -> list[str]:
+    """One line per alert, columns aligned across the block (`page   2%  in 1h / 5m`) so that
+    the severities and budgets read as a table."""
+    severities = [format_ident(w.severity.name) for w in windows]
+    budgets = [format_literal(w.budget) for w in windows]
+    sw = max(map(len, severities), default=0)
+    bw = max(map(len, budgets), default=0)
+    return [
+        f"{sev.ljust(sw)} {pct.ljust(bw)} in {format_literal(w.long)} / {format_literal(w.short)}"
+        for sev, pct, w in zip(severities, budgets, windows, strict=True)
+    ]
+
+
 # ----------------------------------------------------------------------------------- layout
 
 
@@ -441,6 +454,11 @@ def _entry(node: ast.Node) -> _Entry:
         case ast.Objective(name=name, attrs=attrs):
             return _block(node, f"objective {format_ident(name.name)}", _end(name),
                           [_attribute(a) for a in attrs])
+        case ast.BurnRate(windows=windows):
+            lines = [_leaf(w, text) for w, text in zip(windows, _burn_windows(windows),
+                                                         strict=True)]
+            return _block(node, "burn_rate", _keyword_end(node, "burn_rate"), lines,
+                          may_be_one_line=False)
         case ast.Credit(objective=objective, tiers=tiers, schedule=schedule):
             head = f"credit {format_ident(objective.name)}"
             if tiers is None:

@@ -402,6 +402,17 @@ class _Builder(Transformer):
     def credit_tiers(self, meta, children):
         return tuple(children)
 
+    def burn_rate(self, meta, children):
+        return ast.BurnRate(tuple(children), span=self.sp(meta))
+
+    def burn_window(self, meta, children):
+        severity, pct, long, short = children
+        return ast.BurnRateWindow(severity, self._percent(pct), long, short, span=self.sp(meta))
+
+    def burn_length(self, meta, children):
+        tok = children[0]
+        return self._bad_duration(tok) if tok.type == "BAD_DURATION" else self._duration(tok)
+
     def exclude(self, meta, children):
         window, *rest = children
         reason = next((c for c in rest if isinstance(c, ast.StringLit)), None)

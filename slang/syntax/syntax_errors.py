@@ -78,6 +78,23 @@ EXAMPLES: dict[str, list[str]] = {
         "credits c { below 99% => 10 }",
         "credits c { below 99% => }",
     ],
+    "expected a burn-rate alert such as `page 2% in 1h / 5m`, or `}`": [
+        "agreement a { burn_rate { 2% in 1h / 5m } }",
+        "agreement a { burn_rate { 1h } }",
+    ],
+    "expected the share of the error budget, as in `page 2% in 1h / 5m`": [
+        "agreement a { burn_rate { page in 1h / 5m } }",
+        "agreement a { burn_rate { page } }",
+        "agreement a { burn_rate { page 2 in 1h / 5m } }",
+    ],
+    "expected `in`, the long window, `/` and the short window, as in `page 2% in 1h / 5m`": [
+        "agreement a { burn_rate { page 2% 1h / 5m } }",
+        "agreement a { burn_rate { page 2% in } }",
+        "agreement a { burn_rate { page 2% in 1h } }",
+        "agreement a { burn_rate { page 2% in 1h 5m } }",
+        "agreement a { burn_rate { page 2% in 1h / } }",
+        "agreement a { burn_rate { page 2% in 1 / 5m } }",
+    ],
     "expected a name": [
         "agreement { }",
         "agreement 1 { }",
