@@ -22,6 +22,7 @@ import pytest
 
 from slang.diagnostics import Diagnostic, Severity
 from slang.semantics import checks, load
+from slang.semantics.burn_rates import DEFAULT_BURN_RATES
 from slang.semantics.model import (
     Agreement,
     Calendar,
@@ -1503,5 +1504,6 @@ def test_agreement_model_is_complete(tmp_path: Path, monkeypatch: pytest.MonkeyP
         timezone="UTC", period=Period("quarterly"), fee=Money(Decimal(1000), "JPY"),
         credit_cap=None, review=None, notify=(), notify_on=(), hours=None, exclusions=(),
         objectives=(o,), description="Checkout for the web shop.",
+        burn_rates=DEFAULT_BURN_RATES,
     )
     assert a.service.key == "payments-v2"
