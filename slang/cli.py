@@ -500,10 +500,13 @@ def _stderr_console() -> Any:
 @click.option("--evidence", "evidence", type=click.Path(path_type=Path), metavar="DIR",
               help="Also write an evidence bundle to DIR (new or empty): report, plan, policies "
               "and a manifest of hashes and versions, for `slang verify`.")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="PATH", help="Also append every result and credit total to this "
+              "hash-chained ledger (JSON Lines, created if missing); prints the new head hash.")
 def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, period: str | None,
           date_from: str | None, date_to: str | None, as_of: str | None, include_drafts: bool,
           fmt: str, output: Path | None, fail_on: str, no_fail: bool, engine: str,
-          evidence: Path | None) -> None:
+          evidence: Path | None, ledger_path: Path | None) -> None:
     """Evaluate the agreements under PATHS over measurement data.
 
     Prints what was promised, what was delivered and what is owed, per agreement, objective
@@ -519,9 +522,13 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
     del engine  # one engine today; the option is accepted so scripts can name it
     stop_fmt = "json" if fmt == "json" else "text"
     when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
-    try:
+    from slang.evidence.ledger import append_entries, precheck, report_entries
+
+    try:  # before the work, so a wrong DIR or a broken ledger costs nothing
         if evidence is not None:
-            check_target(evidence)  # before the work, so a wrong DIR costs nothing
+            check_target(evidence)
+        if ledger_path is not None:
+            precheck(ledger_path)
     except SlangError as exc:
         _stop(exc.diagnostics, stop_fmt)
     model, provenance = _load_audited(paths, stop_fmt)
@@ -538,15 +545,21 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
         _stop(exc.diagnostics, stop_fmt, model.texts)
     progress.close()
     _emit(RENDERERS[fmt](report), output, stop_fmt)
-    if evidence is not None:
-        selection = Selection(period, date_from, date_to, include_drafts)
-        try:
+    digest = None
+    try:
+        if evidence is not None:
+            selection = Selection(period, date_from, date_to, include_drafts)
             digest = write_bundle(evidence, report, tables, selection=selection,
                                   command=_argv(), provenance=provenance)
-        except SlangError as exc:
-            _stop(exc.diagnostics, stop_fmt)
-        click.echo(f"evidence bundle written to {evidence.as_posix()} "
-                   f"(manifest sha256 {digest})", err=True)
+            click.echo(f"evidence bundle written to {evidence.as_posix()} "
+                       f"(manifest sha256 {digest})", err=True)
+        if ledger_path is not None:
+            added = append_entries(ledger_path, report_entries(report, digest))
+            click.echo(f"ledger {ledger_path.as_posix()}: appended entries {added.first}-"
+                       f"{added.last} ({added.superseded} superseding earlier ones), head "
+                       f"{added.head}", err=True)
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt)
     failing = FAIL_LEVELS["never" if no_fail else fail_on]
     raise click.exceptions.Exit(
         EXIT_FINDINGS if any(r.status in failing for r in report.results) else EXIT_OK
@@ -592,6 +605,94 @@ def verify(bundle: Path, data: tuple[str, ...], bind: str | None, fmt: str,
         _stop(result.problems, fmt)  # nothing to compare: the re-run itself failed
     _emit(render_json(result) if fmt == "json" else render_text(result), output, fmt)
     raise click.exceptions.Exit(EXIT_OK if result.identical else EXIT_FINDINGS)
+
+
+@main.group(
+    epilog="\b\nExamples:\n"
+    "  slang audit policies/ --bind bindings.yaml --period 2026-10 \\\n"
+    "      --as-of 2026-11-01T00:00:00Z --ledger audit-ledger.jsonl\n"
+    "  slang ledger verify audit-ledger.jsonl --expect-head 3f1c...\n"
+    "  slang ledger show audit-ledger.jsonl --agreement checkout_retail --format markdown",
+)
+def ledger() -> None:
+    """Check or print the hash-chained audit ledger written by `slang audit --ledger`."""
+
+
+@ledger.command(
+    name="verify",
+    epilog="\b\nExamples:\n"
+    "  slang ledger verify audit-ledger.jsonl\n"
+    "  slang ledger verify audit-ledger.jsonl --expect-head \"$(cat ledger-head.txt)\"",
+)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--expect-head", metavar="HASH",
+              help="The head hash printed by an earlier append, kept elsewhere: it must be the "
+              "head or an entry of the ledger (catches a ledger rewritten from start to end, or "
+              "cut at its end).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def ledger_verify(path: Path, expect_head: str | None, fmt: str) -> None:
+    """Check every entry's hash and the chain; name the first bad line.
+
+    Exit 0 when the chain is intact (and --expect-head is in it), 1 when an entry was edited,
+    removed, inserted or reordered (or the expected head is missing), 2 when the ledger cannot
+    be read.
+    """
+    import re
+
+    from slang.evidence.ledger import render_verify, verify_ledger
+
+    if expect_head is not None and not re.fullmatch(r"[0-9a-f]{64}", expect_head):
+        _stop([error(INVALID_INPUT, f"--expect-head `{expect_head}` is not a SHA-256 hash",
+                     _input_span(), "give the 64 lowercase hex digits an append printed")], fmt)
+    try:
+        check = verify_ledger(path, expect_head)
+    except SlangError as exc:
+        _stop(exc.diagnostics, fmt)
+    click.echo(render_verify(check, fmt), nl=False)
+    raise click.exceptions.Exit(EXIT_OK if check.ok else EXIT_FINDINGS)
+
+
+@ledger.command(
+    name="show",
+    epilog="\b\nExamples:\n"
+    "  slang ledger show audit-ledger.jsonl\n"
+    "  slang ledger show audit-ledger.jsonl --agreement checkout_retail \\\n"
+    "      --from 2026-01-01 --to 2026-12-31 --all --format json",
+)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--agreement", "agreements", multiple=True, metavar="NAME",
+              help="Only this agreement (repeatable).")
+@click.option("--from", "date_from", metavar="DATE",
+              help="Only periods starting on or after DATE (in the agreement's time zone).")
+@click.option("--to", "date_to", metavar="DATE",
+              help="Only periods starting on or before DATE (in the agreement's time zone).")
+@click.option("--all", "everything", is_flag=True,
+              help="Every entry, superseded ones too (default: the latest entry per result).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write to FILE instead of stdout.")
+def ledger_show(path: Path, agreements: tuple[str, ...], date_from: str | None,
+                date_to: str | None, everything: bool, fmt: str, output: Path | None) -> None:
+    """Print the history of delivered against agreed service from a ledger.
+
+    By default the latest entry of every result and credit total (re-audits supersede earlier
+    entries); --all prints every entry with what superseded it. A ledger that does not verify
+    is not shown (exit 2).
+    """
+    from slang.evidence.ledger import read_verified, render_show, select
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    lo = _date_or_stop(date_from, "--from", stop_fmt)
+    hi = _date_or_stop(date_to, "--to", stop_fmt)
+    try:
+        check = read_verified(path)
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt)
+    chosen = select(check.entries, agreements=agreements, date_from=lo, date_to=hi,
+                    everything=everything)
+    _emit(render_show(check, chosen, fmt, everything), output, stop_fmt)
 
 
 def _stderr_is_terminal() -> bool:

@@ -101,6 +101,8 @@ CODE_TITLES: dict[str, str] = {
     "SLG0910": "Not an evidence bundle",
     "SLG0911": "Damaged evidence manifest",
     "SLG0912": "Evidence bundle file missing",
+    "SLG0920": "Ledger cannot be read or written",
+    "SLG0921": "Ledger does not verify",
     "SLG0020": "Invalid lint configuration",
     "SLG0510": "Service without an agreed agreement",
     "SLG0511": "Agreed agreement without a customer",

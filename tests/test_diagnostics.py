@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -193,8 +194,11 @@ def _run_side(spec: str) -> Run:
 def _run_cli(args: tuple[str, ...]) -> Run:
     runner = CliRunner()
     text = runner.invoke(cli_main, list(args))
-    command, *rest = args
-    as_json = runner.invoke(cli_main, [command, "--format", "json", *rest])
+    # `--format json` goes right after the command: after the subcommand for a group
+    # (`ledger show`).
+    depth = 2 if isinstance(cli_main.commands.get(args[0]), click.Group) else 1
+    command, rest = list(args[:depth]), list(args[depth:])
+    as_json = runner.invoke(cli_main, [*command, "--format", "json", *rest])
     assert text.exit_code == as_json.exit_code, (text.output, as_json.output)
     doc = json.loads(as_json.stderr)
     return Run(text.stderr.rstrip("\n"), tuple(doc["diagnostics"]), text.exit_code)
