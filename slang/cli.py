@@ -66,7 +66,6 @@ PLANNED = (
     "test",
     "report",
     "catalogue",
-    "status",
     "diagnose",
     "import",
     "export",
@@ -748,6 +747,70 @@ def demo(out_dir: Path, seed: int) -> None:
     click.echo(f"wrote {bindings}")
     click.echo(f"next: slang audit policies/ --bind {bindings} --period 2026-10 "
                "--as-of 2026-11-15T00:00:00Z")
+
+
+# ---------------------------------------------------------------------------- status
+
+
+def _tables_or_stop(data: tuple[str, ...], bind: str | None, fmt: str) -> dict[str, str]:
+    """`--bind FILE` then `--data NAME=PATH` (which wins), as `audit` reads them."""
+    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+
+    try:
+        layers = [load_bindings_file(bind)] if bind else []
+        return merge_bindings(*layers, parse_data_options(data))
+    except SlangError as exc:
+        _stop(exc.diagnostics, fmt)
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang demo out/demo\n"
+    "  slang status policies/ --bind out/demo/bindings.yaml --as-of 2026-11-15T00:00:00Z\n"
+    "  slang status policies/ --bind bindings.yaml --format json --fail-on ticket",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="Bind a source's table to a file, directory or glob (as in audit).")
+@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="A bindings YAML file: {version: 1, tables: {NAME: PATH}}.")
+@click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
+              help="The clock (default now): the running periods and the alert windows end "
+              "here. Give it for reproducible output.")
+@click.option("--include-drafts", is_flag=True,
+              help="Also show draft and proposed agreements.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the status to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(["breach", "at_risk", "page", "ticket", "never"]),
+              default="page", show_default=True,
+              help="Exit 1 when an objective is breached (breach), also at risk (at_risk), also "
+              "when a page alert fires (page), also a ticket alert (ticket).")
+@click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
+def status(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, as_of: str | None,
+           include_drafts: bool, fmt: str, output: Path | None, fail_on: str,
+           no_fail: bool) -> None:
+    """Show the running period of every agreement under PATHS, most urgent first.
+
+    Per objective: status, measured and projected value, the error budget left and when it runs
+    out at the current burn rate, the burn-rate alerts firing (both windows above the factor),
+    and who to notify. Breached first, then at risk by the soonest exhaustion, then fast burns.
+    """
+    from slang.status import RENDERERS
+    from slang.status import status as build_status
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
+    model = _load_valid(paths, stop_fmt)
+    tables = _tables_or_stop(data, bind, stop_fmt)
+    try:
+        report = build_status(model, tables, as_of=when, include_drafts=include_drafts)
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt, model.texts)
+    _emit(RENDERERS[fmt](report), output, stop_fmt)
+    failing = report.failing("never" if no_fail else fail_on)
+    raise click.exceptions.Exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
 # ---------------------------------------------------------------------------- diff

@@ -125,6 +125,20 @@ class CountedTime:
     available: iv.Intervals
 
 
+@dataclass(frozen=True)
+class PeriodRows:
+    """One key's rows of a scan within a period: table rows `[lo, hi)` (`table` is the key's
+    slice), their times, which of them count (`base`) and which lie in `as available` time."""
+
+    scan: PreparedScan
+    table: pa.Table
+    lo: int
+    hi: int
+    time: np.ndarray
+    base: np.ndarray
+    available: np.ndarray
+
+
 @dataclass
 class Executor:
     """Measures evaluations of a plan over its prepared scans (keyed by source id)."""
@@ -236,18 +250,11 @@ class Executor:
         events open; our choice, as an auditor would read "available"): for a ratio they count
         as good (still subject to the total's condition and the key); a value indicator leaves
         them out, since no value of theirs can be "available"."""
-        sel = selection_of(ind)
-        scan, table, t = self._key_rows(ev, sel)
-        a = ev.agreement
-        key = a.service.key
-        lo = int(np.searchsorted(t, p.start_us, side="left"))
-        hi = int(np.searchsorted(t, until, side="left"))
-        t_p = t[lo:hi]
-        in_time = iv.contains(time.counted, t_p)
-        avail = iv.contains(time.available, t_p)
-        base = self.mask(scan, key, sel.condition, table, sel, a)[lo:hi] & in_time
+        rows = self.period_rows(ev, p, time, until)
+        scan, table, lo, hi = rows.scan, rows.table, rows.lo, rows.hi
+        t_p, base, avail = rows.time, rows.base, rows.available
         if isinstance(ind, m.RatioIndicator):
-            good = base & (self.mask(scan, key, ind.good, table, sel, a)[lo:hi] | avail)
+            good = self.good_rows(ev, ind, rows)
             return _ratio(int(good.sum()), int(base.sum()))
         if isinstance(ind, m.ValueIndicator):
             return _value(ind, table, lo, hi, base & ~avail)
@@ -262,6 +269,40 @@ class Executor:
                                       size)
             per_slice.available = ~np.isin(slices, partly)
         return _sliced(ind, per_slice, len(slices))
+
+    def period_rows(self, ev: Evaluation, p: PeriodInstance, time: CountedTime,
+                    until: int) -> PeriodRows:
+        """The rows of the objective's selection (its key, its condition) whose time lies in
+        the counted time of `[p.start, until)`: the one place that decides which rows count,
+        for `measure` and for the tools that look inside a measurement (`slang diagnose`)."""
+        ind = ev.objective.indicator
+        sel = selection_of(ind)
+        scan, table, t = self._key_rows(ev, sel)
+        a = ev.agreement
+        lo = int(np.searchsorted(t, p.start_us, side="left"))
+        hi = int(np.searchsorted(t, until, side="left"))
+        t_p = t[lo:hi]
+        in_time = iv.contains(time.counted, t_p)
+        avail = iv.contains(time.available, t_p)
+        base = self.mask(scan, a.service.key, sel.condition, table, sel, a)[lo:hi] & in_time
+        return PeriodRows(scan, table, lo, hi, t_p, base, avail)
+
+    def good_rows(self, ev: Evaluation, ratio: m.RatioIndicator, rows: PeriodRows
+                  ) -> np.ndarray:
+        """The counted rows a ratio counts as good (rows in `as available` time included)."""
+        a = ev.agreement
+        good = self.mask(rows.scan, a.service.key, ratio.good, rows.table, ratio.total, a)
+        return rows.base & (good[rows.lo:rows.hi] | rows.available)
+
+    def downtime(self, ev: Evaluation, ind: m.UptimeIndicator, time: CountedTime
+                 ) -> iv.Intervals:
+        """D: the downtime inside the counted time, outside `as available` time, floored to
+        the indicator's granularity."""
+        down = self.intervals_of(ind.selection, ev.agreement.service.key, ev.agreement)
+        pieces = iv.intersect(down, iv.subtract(time.counted, time.available))
+        if ind.granularity_seconds:
+            pieces = iv.floor_pieces(pieces, ind.granularity_seconds * US)
+        return pieces
 
     def _per_slice(self, ev: Evaluation, inner: m.RatioIndicator | m.ValueIndicator,
                    scan: PreparedScan, table: pa.Table, lo: int, hi: int, base: np.ndarray,
@@ -288,10 +329,7 @@ class Executor:
     def _uptime(self, ev: Evaluation, ind: m.UptimeIndicator, time: CountedTime) -> Measure:
         """(T - M - D) / (T - M): `time.counted` is T - M; D is the downtime in it, outside
         `as available` time (which stays in the measured time as up time)."""
-        down = self.intervals_of(ind.selection, ev.agreement.service.key, ev.agreement)
-        pieces = iv.intersect(down, iv.subtract(time.counted, time.available))
-        if ind.granularity_seconds:
-            pieces = iv.floor_pieces(pieces, ind.granularity_seconds * US)
+        pieces = self.downtime(ev, ind, time)
         measured_us = iv.total(time.counted)
         down_us = iv.total(pieces)
         if measured_us == 0:

@@ -57,7 +57,7 @@ def audit(
                                date_from=choice.date_from, date_to=choice.date_to)
         for a in agreements
     }
-    scans, evidence = _read_scans(plan, data, periods, as_of_us)
+    scans, evidence = read_scans(plan, data, periods, as_of_us)
     executor = Executor(scans, as_of_us)
     results: list[ObjectiveResult] = []
     total = sum(len(periods[e.agreement.name]) for e in plan.evaluations)
@@ -79,12 +79,14 @@ def audit(
     )
 
 
-def _read_scans(
+def read_scans(
     plan: Plan,
     data: Mapping[str, str | os.PathLike[str]],
     periods: Mapping[str, list[PeriodInstance]],
     as_of_us: int,
 ) -> tuple[dict[str, PreparedScan], list[object]]:
+    """Read and prepare every scan of `plan`; events only for the time the agreements'
+    `periods` span (any list of instances: `slang status` adds its burn-rate windows)."""
     from slang.engine.data import read_source
 
     diags: list[Diagnostic] = []
