@@ -400,9 +400,10 @@ FAIL_LEVELS = {
 
 
 def _load_valid(paths: Sequence[str], fmt: str) -> slang.Model:
-    """An estate that commands other than `check` can use: any error stops them (exit 2)."""
+    """An estate that commands other than `check` can use: any error stops them (exit 2).
+    Test files are not part of it (`slang test` reads them)."""
     try:
-        model = slang.load(paths)
+        model = slang.load(paths, tests=False)
     except SlangError as exc:
         _stop(exc.diagnostics, fmt)
     if model.errors:

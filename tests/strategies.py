@@ -34,6 +34,7 @@ COLUMN_KEYWORDS = (
     "fee", "target", "indicator", "hours", "exclude", "weekly", "rolling", "below", "above",
     "credit", "objective", "agreement", "from", "every", "on", "as", "units", "description",
     "prometheus", "total", "good", "bad", "labels", "burn_rate",
+    "test", "as_of", "data", "columns", "row", "expect", "measured", "within",
 )
 QUOTED_NAME_CHARS = st.characters(
     codec="utf-8", exclude_characters="`\n\r", exclude_categories=("Cs", "Cc")
@@ -518,9 +519,66 @@ def agreements() -> st.SearchStrategy[Tokens]:
 
 
 @cache
+def period_labels() -> st.SearchStrategy[str]:
+    """Every form a report labels a period with, as an `expect` names it."""
+    year = st.integers(1000, 9999)
+    two = st.integers(1, 12).map(lambda n: f"{n:02}")
+    offset = st.one_of(st.just("Z"), st.tuples(st.sampled_from("+-"), st.integers(0, 14)).map(
+        lambda t: f"{t[0]}{t[1]:02}:00"))
+    return st.one_of(
+        year.map(str),
+        st.tuples(year, st.integers(1, 4)).map(lambda t: f"{t[0]}-Q{t[1]}"),
+        st.tuples(year, st.integers(1, 53)).map(lambda t: f"{t[0]}-W{t[1]:02}"),
+        st.tuples(year, two).map(lambda t: f"{t[0]}-{t[1]}"),
+        dates(),
+        st.tuples(dates(), st.integers(0, 23), offset).map(lambda t: f"{t[0]}T{t[1]:02}{t[2]}"),
+        st.tuples(st.integers(1, 400), st.sampled_from("smhd")).map(
+            lambda t: f"rolling-{t[0]}{t[1]}"),
+    )
+
+
+@cache
+def policy_test_data() -> st.SearchStrategy[Tokens]:
+    cell = st.one_of(literals().map(lambda x: [x]), numbers().map(lambda n: ["-", n]))
+    row = st.lists(cell, min_size=1, max_size=4).map(lambda cs: ["row", *_comma_joined(cs)])
+    header = st.none() | st.lists(column_names(), min_size=1, max_size=4).map(
+        lambda cs: ["columns", *_comma_joined([[c] for c in cs])])
+    table = st.tuples(header, st.lists(row, max_size=3)).map(
+        lambda t: ["{", *(t[0] or []), *(x for r in t[1] for x in r), "}"])
+    body = st.one_of(table, strings().map(lambda p: ["from", p]))
+    return st.tuples(qualnames(), body).map(lambda t: ["data", *t[0], *t[1]])
+
+
+@cache
+def expectations() -> st.SearchStrategy[Tokens]:
+    measured = st.tuples(literals(), st.none() | literals()).map(
+        lambda t: ["measured", t[0], *(["within", t[1]] if t[1] else [])])
+    attr = st.one_of(
+        _attr("status", _one(idents())),
+        measured,
+        _attr("credit", _one(st.one_of(percents(), money()))),
+    )
+    return st.tuples(qualnames(), period_labels(), _body(attr, max_size=3)).map(
+        lambda t: _block(["expect", *t[0], t[1]], t[2]))
+
+
+@cache
+def policy_tests() -> st.SearchStrategy[Tokens]:
+    item = st.one_of(
+        _attr("as_of", _one(timestamps())),
+        _attr("description", _one(strings())),
+        policy_test_data(),
+        expectations(),
+    )
+    return st.tuples(idents(), _body(item, max_size=5)).map(
+        lambda t: _block(["test", t[0]], t[1]))
+
+
+@cache
 def declarations() -> st.SearchStrategy[Tokens]:
     return st.one_of(
-        imports(), catalogues(), calendars(), sources(), credit_schedules(), agreements()
+        imports(), catalogues(), calendars(), sources(), credit_schedules(), agreements(),
+        policy_tests(),
     )
 
 

@@ -57,11 +57,12 @@ def estate(
     monkeypatch: pytest.MonkeyPatch,
     files: dict[str, str | bytes],
     paths: list[str],
+    tests: bool = True,
 ) -> Model:
     """Write `files` under a fresh policy root (`slang.toml`) and load `paths` from it."""
     write(tmp_path, {"slang.toml": "", **files})
     monkeypatch.chdir(tmp_path)
-    return load(paths)
+    return load(paths, tests=tests)
 
 
 def origins(model: Model) -> list[tuple[str, str]]:
@@ -405,6 +406,21 @@ def test_directory_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     ]
     # The test file sees the estate's names, but its agreements are not part of the estate.
     assert list(model.agreements) == ["a"]
+
+
+def test_commands_that_evaluate_leave_test_files_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`audit`, `plan`, `whatif` and `diff` load with `tests=False`: a broken test file cannot
+    stop an audit, and its hash is not part of the audit's evidence."""
+    files = {"s.sla": SOURCES, "s_test.sla": "test t { this is broken"}
+    model = estate(tmp_path, monkeypatch, files, ["."], tests=False)
+    assert model.diagnostics == []
+    assert origins(model) == [("s.sla", "estate")]
+    named = estate(tmp_path, monkeypatch, files, ["s.sla", "s_test.sla"], tests=False)
+    assert origins(named) == [("s.sla", "estate")]
+    checked = estate(tmp_path, monkeypatch, files, ["."])
+    assert [d.code for d in checked.diagnostics] == ["SLG0101"]
 
 
 def test_test_file_names_do_not_clash_with_the_estate(

@@ -63,7 +63,7 @@ def load_side(spec: str, *, as_of: dt.datetime | None = None) -> Side:
     """Load one side of a diff. A spec that exists on disk, or holds no `:`, is a path (loaded
     like `slang.load`, problems as diagnostics of the model); otherwise it is `REV:PATH`."""
     if ":" not in spec or Path(spec).exists():
-        return _side(load([spec], as_of=as_of), spec)
+        return _side(load([spec], as_of=as_of, tests=False), spec)
     revision, _, path = spec.partition(":")
     return _load_revision(spec, revision, path, as_of)
 
@@ -144,7 +144,7 @@ def _load_revision(spec: str, revision: str, path: str, as_of: dt.datetime | Non
         here.mkdir(parents=True, exist_ok=True)
         target = root.joinpath(*PurePosixPath(inside).parts) if inside else root
         with _working_directory(here):
-            model = load([os.path.relpath(target, here)], as_of=as_of)
+            model = load([os.path.relpath(target, here)], as_of=as_of, tests=False)
         blobs = {f.path: Path(f.abspath).read_bytes() for f in model.files
                  if Path(f.abspath).is_relative_to(root)}
     return _side(model, spec, revision, commit, inside or ".", blobs)

@@ -15,15 +15,20 @@ from slang.semantics.resolve import build_model
 
 
 def load(
-    paths: Iterable[str | os.PathLike[str]], *, as_of: dt.datetime | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    as_of: dt.datetime | None = None,
+    tests: bool = True,
 ) -> Model:
     """Load an estate: read, parse, resolve and check every policy file under `paths`.
 
     Never raises for bad policies: every problem is a diagnostic in `Model.diagnostics`. `as_of`
     is the clock for time-based warnings (review overdue), which only run when it is given.
+    `tests=False` leaves out the `*_test.sla` files, as every command that evaluates the estate
+    does.
     """
     with _no_cyclic_gc():
-        program = load_program(paths)
+        program = load_program(paths, tests=tests)
         model = build_model(program, as_of=as_of)
     model.diagnostics = sorted_diagnostics([*program.diagnostics, *model.diagnostics])
     return model

@@ -104,9 +104,13 @@ def is_test_file(path: Path) -> bool:
     return path.name.endswith("_test.sla")
 
 
-def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list[Diagnostic]]:
+def discover(
+    paths: Sequence[str | os.PathLike[str]], *, tests: bool = True
+) -> tuple[list[Path], list[Diagnostic]]:
     """Expand the command line: a directory means every `.sla` file under it (hidden
-    directories skipped), sorted so that every run sees the same order."""
+    directories skipped), sorted so that every run sees the same order. With `tests=False`
+    the `*_test.sla` files are left out, even when named: they are not part of the estate that
+    audits evaluate, so they must not be able to stop one."""
     found: list[Path] = []
     diags: list[Diagnostic] = []
     for raw in paths:
@@ -119,9 +123,10 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list[
             )
             if not files:
                 diags.append(error("SLG0003", f"no .sla files under `{raw}`", _file_span(str(raw))))
-            found.extend(files)
+            found.extend(f for f in files if tests or not is_test_file(f))
         elif p.is_file():
-            found.append(p)
+            if tests or not is_test_file(p):
+                found.append(p)
         else:
             diags.append(
                 error("SLG0002", f"no such file or directory: `{raw}`", _file_span(str(raw)))
@@ -281,9 +286,10 @@ class _Loader:
         return candidate
 
 
-def load_program(paths: Iterable[str | os.PathLike[str]]) -> Program:
-    """Read and parse the estate and everything it imports, collecting every diagnostic."""
-    entries, diags = discover(list(paths))
+def load_program(paths: Iterable[str | os.PathLike[str]], *, tests: bool = True) -> Program:
+    """Read and parse the estate and everything it imports, collecting every diagnostic;
+    `tests=False` leaves the `*_test.sla` files out."""
+    entries, diags = discover(list(paths), tests=tests)
     loader = _Loader()
     loader.diagnostics.extend(diags)
     loader.prefetch(entries)

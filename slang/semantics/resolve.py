@@ -99,7 +99,7 @@ class _Resolver:
                 if isinstance(decl, ast.Catalogue):
                     for svc in decl.services:
                         self._add(space.services, Entry(svc, space, f.display))
-                elif not isinstance(decl, ast.Import):
+                elif not isinstance(decl, ast.Import | ast.Test):
                     self._add(space.decls, Entry(decl, space, f.display))
         for f in self.program.files:
             imports = {

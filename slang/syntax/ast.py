@@ -329,6 +329,15 @@ class Target(Node):
 
 
 @dataclass(frozen=True)
+class Measured(Node):
+    """`measured 99.5%`, optionally `within 0.01%`: the value is compared exactly unless a
+    tolerance is written."""
+
+    value: Literal
+    tolerance: Literal | None = None
+
+
+@dataclass(frozen=True)
 class Flag(Node):
     """An attribute without a value, such as `internal`."""
 
@@ -352,6 +361,7 @@ AttrValue = (
     | PrometheusMap
     | Target
     | Flag
+    | Measured
     | Expr
 )
 
@@ -493,7 +503,59 @@ class Agreement(Node):
     items: tuple[AgreementItem, ...]
 
 
-Decl = Import | Catalogue | Calendar | Source | CreditSchedule | Agreement
+# ----------------------------------------------------------------------------------- tests
+
+
+@dataclass(frozen=True)
+class InlineTable(Node):
+    """`{ columns a, b  row 1, "x" ... }`: a small table written in the test itself. Cells are
+    literals (or a negated number); their types make the Arrow column types. `columns` is
+    empty when the header was left out (`{}`)."""
+
+    columns: tuple[Ident, ...]
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Row(Node):
+    cells: tuple[Literal | Neg, ...]
+
+
+@dataclass(frozen=True)
+class TestData(Node):
+    """`data SOURCE { table }` or `data SOURCE from "fixture.csv"` (relative to the test file)."""
+
+    source: Name
+    table: InlineTable | None = None
+    path: StringLit | None = None
+
+
+@dataclass(frozen=True)
+class PeriodLabel(Node):
+    text: str  # as reports label periods: `2026-10`, `2026-W41`, `rolling-28d`
+
+
+@dataclass(frozen=True)
+class Expectation(Node):
+    """`expect AGREEMENT[.OBJECTIVE] PERIOD { status ...  measured ...  credit ... }`."""
+
+    target: Name
+    period: PeriodLabel
+    attrs: tuple[Attribute, ...]
+
+
+TestItem = Attribute | TestData | Expectation
+
+
+@dataclass(frozen=True)
+class Test(Node):
+    __test__ = False  # not a pytest test class
+
+    name: Ident
+    items: tuple[TestItem, ...]
+
+
+Decl = Import | Catalogue | Calendar | Source | CreditSchedule | Agreement | Test
 
 
 @dataclass(frozen=True)

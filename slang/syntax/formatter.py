@@ -238,6 +238,9 @@ def _value(key: str, v: ast.Node) -> str:
             return f"{op} {format_literal(value)}"
         case ast.MoneyLit():
             return format_literal(v)
+        case ast.Measured(value=value, tolerance=tolerance):
+            text = format_literal(value)
+            return text if tolerance is None else f"{text} within {format_literal(tolerance)}"
     return format_expr(v)
 
 
@@ -465,7 +468,47 @@ def _entry(node: ast.Node) -> _Entry:
                 parts = schedule.parts if schedule else ()
                 return _leaf(node, f"{head} {format_name(parts, grammar_keywords())}")
             return _tiers_block(node, head, _end(objective), tiers)
+        case ast.Test(name=name, items=items):
+            return _block(node, f"test {format_ident(name.name)}", _end(name),
+                          [_entry(i) for i in items], may_be_one_line=False)
+        case ast.TestData(source=source, table=table, path=path):
+            head = f"data {format_name(source.parts)}"
+            if path is not None:
+                return _leaf(node, f"{head} from {format_string(path.value)}")
+            assert table is not None
+            return _block(node, head, _end(source), _table_lines(table), may_be_one_line=False)
+        case ast.Expectation(target=target, period=period, attrs=attrs):
+            head = f"expect {format_name(target.parts)} {period.text}"
+            return _block(node, head, _end(period), [_attribute(a) for a in attrs])
     raise TypeError(f"cannot format {type(node).__name__}")
+
+
+TABLE_KEYWORD_WIDTH = len("columns")
+
+
+def _table_lines(table: ast.InlineTable) -> list[_Entry]:
+    """The header and rows of an inline table, each cell padded to its column's widest cell so
+    that the table reads as a table. The widths depend only on the cells, so formatting the
+    output again gives the same padding."""
+    header = [format_ident(c.name) for c in table.columns]
+    rows = [[format_expr(c) for c in r.cells] for r in table.rows]
+    widths: list[int] = []
+    for cells in [header, *rows]:
+        for i, text in enumerate(cells):
+            if i == len(widths):
+                widths.append(0)
+            widths[i] = max(widths[i], len(text))
+
+    def line(keyword: str, cells: list[str]) -> str:
+        padded = [f"{text},".ljust(widths[i] + 1) for i, text in enumerate(cells[:-1])]
+        return f"{keyword.ljust(TABLE_KEYWORD_WIDTH)} {' '.join([*padded, cells[-1]])}"
+
+    out: list[_Entry] = []
+    if table.columns:
+        first, last = table.columns[0], table.columns[-1]
+        out.append(_Leaf(_start(first), _end(last), text=line("columns", header)))
+    out.extend(_leaf(r, line("row", cells)) for r, cells in zip(table.rows, rows, strict=True))
+    return out
 
 
 # --------------------------------------------------------------------------------- comments

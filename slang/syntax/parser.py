@@ -129,7 +129,7 @@ def _parse_prefix(
 
 
 _DECL_START = re.compile(
-    r"^(import|catalogue|calendar|events|intervals|credits|agreement)\b", re.MULTILINE
+    r"^(import|catalogue|calendar|events|intervals|credits|agreement|test)\b", re.MULTILINE
 )
 
 
@@ -454,6 +454,52 @@ class _Builder(Transformer):
 
     def unit_entry(self, meta, children):
         return ast.UnitEntry(children[0], children[1], span=self.sp(meta))
+
+    # -------------------------------------------------------------------------- tests
+
+    def test_decl(self, meta, children):
+        return ast.Test(children[0], tuple(children[1:]), span=self.sp(meta))
+
+    def test_data(self, meta, children):
+        source, body = children
+        if isinstance(body, ast.StringLit):
+            return ast.TestData(source, None, body, span=self.sp(meta))
+        return ast.TestData(source, body, None, span=self.sp(meta))
+
+    def data_file(self, meta, children):
+        return children[0]
+
+    def data_table(self, meta, children):
+        columns = next((c for c in children if isinstance(c, tuple)), ())
+        rows = tuple(c for c in children if isinstance(c, ast.Row))
+        return ast.InlineTable(columns, rows, span=self.sp(meta))
+
+    def table_columns(self, meta, children):
+        return tuple(children)
+
+    def table_row(self, meta, children):
+        return ast.Row(tuple(children), span=self.sp(meta))
+
+    def negative(self, meta, children):
+        tok = children[0]
+        return ast.Neg(ast.NumberLit(str(tok), span=self.tok(tok)), span=self.sp(meta))
+
+    def expect(self, meta, children):
+        target, label, *attrs = children
+        period = ast.PeriodLabel(str(label), span=self.tok(label))
+        return ast.Expectation(target, period, tuple(attrs), span=self.sp(meta))
+
+    def e_measured(self, meta, children):
+        tolerance = children[1] if len(children) > 1 else None
+        value = ast.Measured(children[0], tolerance, span=self.sp(meta))
+        return self._attr("measured", meta, value)
+
+    def e_credit(self, meta, children):
+        tok = children[0]
+        if tok.type == "PERCENT":
+            return self._attr("credit", meta, self._percent(tok))
+        amount, currency = _NUM_UNIT.match(str(tok)).groups()  # type: ignore[union-attr]
+        return self._attr("credit", meta, ast.MoneyLit(amount, currency, span=self.tok(tok)))
 
     # --------------------------------------------------------------------- attributes
 
