@@ -76,6 +76,16 @@ def test_every_period_label_form_lexes_as_one_label(label: str) -> None:
     assert isinstance(e, ast.Expectation) and e.period.text == label
 
 
+def test_a_period_label_never_takes_the_digits_of_a_number_after_a_name() -> None:
+    """LALR merges the states after a name, so the label terminal is tried where a percentage
+    follows a name too (`page 1000%`); it must end at a space, `{` or a comment."""
+    result = parse("agreement a { burn_rate { page 1000% in 1h / 5m } }")
+    assert result.diagnostics == ()
+    t = one_test("test t { expect a 2026{} expect b 2026-10# note\n{} }")
+    assert [e.period.text for e in t.items if isinstance(e, ast.Expectation)] == ["2026",
+                                                                                  "2026-10"]
+
+
 def test_keywords_of_tests_are_ordinary_names_elsewhere() -> None:
     t = one_test("test t { data requests { columns row, columns, data, expect, status "
                  "row 1, 2, 3, 4, 5 } }")
