@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from slang.diagnostics import Diagnostic, SlangError, error
-from slang.engine.arrow import Executor, PreparedScan, prepare
+from slang.engine.arrow import Executor, PreparedScan, ScanBuilder
 from slang.engine.calendar_time import to_us
 from slang.engine.periods import PeriodInstance, select_periods
 from slang.engine.results import ObjectiveResult, cap_adjustments, evaluate_result
@@ -106,13 +106,16 @@ def read_scans(
         time_range = None
         if spans and src.kind == "events":
             time_range = (min(p.start_us for p in spans), max(p.end_us for p in spans))
+        # rows are ordered by key as they are read: the table is never held twice
+        builder = ScanBuilder(src, keep_key=False)
         try:
             bound = read_source(src, data[src.table], set(scan.columns), as_of_us=as_of_us,
-                                time_range_us=time_range)
+                                time_range_us=time_range, sink=builder)
         except SlangError as exc:
             diags.extend(exc.diagnostics)
             continue
-        scans[src.id] = prepare(src, bound.table)
+        assert builder.prepared is not None
+        scans[src.id] = builder.prepared
         evidence.append(bound.evidence)
     if diags:
         raise SlangError(diags)

@@ -36,11 +36,11 @@ import glob as globlib
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -524,6 +524,17 @@ class _Reader:
         """(table, row groups total, row groups read, rows scanned)."""
         raise NotImplementedError
 
+    def by_row_group(self, f: DataFile) -> bool:
+        """Whether `pieces` can read the file row group by row group (else `read` reads it
+        whole)."""
+        return False
+
+    def pieces(self, f: DataFile, columns: Sequence[str]) -> Iterator[pa.Table]:
+        raise NotImplementedError
+
+    def counts(self, f: DataFile) -> tuple[int, int, int]:
+        raise NotImplementedError
+
 
 class _ParquetReader(_Reader):
     """Parquet through pyarrow.dataset fragments: footers give the schema and per-column sizes
@@ -587,6 +598,33 @@ class _ParquetReader(_Reader):
         part = frag if len(ids) == meta.num_row_groups else frag.subset(row_group_ids=ids)
         table = part.to_table(schema=schema, columns=list(columns), filter=self.pushdown(f))
         return table, meta.num_row_groups, len(ids), scanned
+
+    def by_row_group(self, f: DataFile) -> bool:
+        """Whether the file can be read row group by row group: its time columns are
+        timestamps or integers. String times are parsed with messages that count and locate
+        bad values over the whole file, so those files are read whole."""
+        schema = self.schema(f)
+        return all(not _is_string(_value_type(schema.field(col).type))
+                   for col, _ in _roles(self.source) if col in schema.names)
+
+    def pieces(self, f: DataFile, columns: Sequence[str]) -> Iterator[pa.Table]:
+        """The kept row groups one at a time (one chunk each), without the scan filter: the
+        exact range filter runs on each piece, and decoding one row group at a time keeps
+        the decoder's transient memory to one row group rather than the whole file."""
+        frag = self.fragment(f)
+        ids = self.row_groups(f)
+        meta = frag.metadata
+        schema = frag.physical_schema
+        for i in ids or [None]:
+            part = frag.subset(row_group_ids=[] if i is None else [i])
+            rows = 1 if i is None else max(1, meta.row_group(i).num_rows)
+            yield part.to_table(schema=schema, columns=list(columns), batch_size=rows)
+
+    def counts(self, f: DataFile) -> tuple[int, int, int]:
+        """(row groups total, row groups read, rows scanned) of a file read in pieces."""
+        meta = self.fragment(f).metadata
+        ids = self.row_groups(f)
+        return meta.num_row_groups, len(ids), sum(meta.row_group(i).num_rows for i in ids)
 
 
 class _IpcReader(_Reader):
@@ -1107,6 +1145,7 @@ def read_source(
     fmt: str | None = None,
     time_range_us: tuple[int, int] | None = None,
     memory_budget_bytes: int | None = None,
+    sink: RowSink | None = None,
 ) -> SourceData:
     """Read, validate and normalise the data bound to `source` (see the module docstring).
 
@@ -1114,7 +1153,9 @@ def read_source(
     (default: the extension; a `Binding` carries one). `time_range_us`, `[lo, hi)` in UTC
     microseconds, keeps only events in the range (intervals overlapping it) plus rows without a
     time, pushed into Parquet scans; evidence then describes those rows. `memory_budget_bytes`
-    defaults to 60 % of physical memory. Raises SlangError with every problem of the source.
+    defaults to 60 % of physical memory. `sink` receives the kept rows piece by piece and
+    builds the returned table (default: concatenated in reading order, dictionaries unified).
+    Raises SlangError with every problem of the source.
     """
     if fmt is None and isinstance(path, Binding):
         fmt = path.format
@@ -1124,35 +1165,133 @@ def read_source(
     needed = _needed(source, wanted)
     files = data_path.files
     # Hashing (I/O and SHA-256, both outside the GIL) overlaps with reading.
+    collect = sink if sink is not None else ConcatSink()
+    tally = _Tally(source, time_range_us)
+
+    def emit(table: pa.Table) -> None:
+        collect.add(tally.keep(table))
+
     pool = ThreadPoolExecutor(max_workers=min(4, len(files)))
     try:
         hashes = [pool.submit(sha256_file, f.path) for f in files]
-        table, stats = _read_all(source, files, needed, wanted, ctx, time_range_us,
-                                 memory_budget_bytes)
+        stats = _read_all(source, files, needed, wanted, ctx, time_range_us,
+                          memory_budget_bytes, emit)
         digests = [(f.rel, _result(h, f, ctx)) for f, h in zip(files, hashes, strict=True)]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    if time_range_us is not None:
-        keep = _range_mask(table, source, time_range_us)
-        # The scan already pruned by the same range, so usually every row passes: filtering
-        # would only copy the whole table (0.8 GB at 50 M rows).
-        if not pc.all(keep).as_py():
-            table = table.filter(keep)
-    rows = table.num_rows
-    table, skipped = _skip(table, source)
-    if source.key_column is not None and table.num_rows:
+    table = collect.finish()
+    if sink is None and source.key_column is not None and table.num_rows:
         table = table.unify_dictionaries()
     evidence = DataEvidence(
         name=source.table,
         source=source.name,
         path=data_path.shown,
         sha256=listing_sha256(digests) if data_path.is_dataset else digests[0][1],
-        rows=rows,
-        rows_skipped=skipped,
-        coverage=coverage(table, source, as_of_us),
+        rows=tally.rows,
+        rows_skipped=dict(sorted(tally.skipped.items())),
+        coverage=tally.coverage(table, as_of_us),
         files=digests if data_path.is_dataset else None,
     )
     return SourceData(source, table, evidence, stats)
+
+
+class RowSink(Protocol):
+    """Where `read_source` puts the canonical rows it keeps, piece by piece (a file, or a
+    Parquet row group), in reading order. `finish` returns the source's table. The engine
+    passes a sink that orders rows by key while they arrive, so that no second copy of the
+    table is ever built."""
+
+    def add(self, table: pa.Table) -> None: ...
+
+    def finish(self) -> pa.Table: ...
+
+
+class ConcatSink:
+    """The pieces as one table, in reading order (the default)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[pa.Table] = []
+
+    def add(self, table: pa.Table) -> None:
+        self.pieces.append(table)
+
+    def finish(self) -> pa.Table:
+        pieces, self.pieces = self.pieces, []
+        if len(pieces) == 1:
+            return pieces[0]
+        return pa.concat_tables(pieces, promote_options="permissive")
+
+
+class _Tally:
+    """Per piece: the exact time-range filter, the skipped rows per reason and, for events, the
+    coverage so far, so that nothing needs the whole table at once."""
+
+    def __init__(self, source: m.Source, time_range_us: tuple[int, int] | None) -> None:
+        self.source = source
+        self.time_range_us = time_range_us
+        self.rows = 0
+        self.skipped: dict[str, int] = {}
+        self.events = _EventCoverage() if source.kind == "events" else None
+
+    def keep(self, table: pa.Table) -> pa.Table:
+        if self.time_range_us is not None:
+            keep = _range_mask(table, self.source, self.time_range_us)
+            # Pruned row groups already hold only rows in range, as a rule: filtering them
+            # would only copy them.
+            if not pc.all(keep).as_py():
+                table = table.filter(keep)
+        self.rows += table.num_rows
+        table, skipped = _skip(table, self.source)
+        for reason, n in skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + n
+        if self.events is not None:
+            self.events.add(table.column("__t"))
+        return table
+
+    def coverage(self, table: pa.Table, as_of_us: int) -> Coverage:
+        if self.events is not None and self.events.in_order:
+            return self.events.result()
+        return coverage(table, self.source, as_of_us)
+
+
+_STEP_BLOCK = 1 << 16
+
+
+class _EventCoverage:
+    """First, last and largest gap of event times seen piece by piece in reading order, while
+    they are in time order (the usual case for logs; otherwise `coverage` sorts the whole
+    table at the end). Never concatenates: per chunk, one difference array at a time."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.last: int | None = None
+        self.gap = 0
+        self.in_order = True
+
+    def add(self, col: pa.ChunkedArray) -> None:
+        for chunk in col.chunks:
+            if not self.in_order or len(chunk) == 0:
+                continue
+            t = chunk.to_numpy(zero_copy_only=False)
+            if self.last is not None and t[0] < self.last:
+                self.in_order = False
+                return
+            for lo in range(0, len(t) - 1, _STEP_BLOCK):  # a small difference array at a time
+                steps = np.diff(t[lo:lo + _STEP_BLOCK + 1])
+                if steps.min() < 0:
+                    self.in_order = False
+                    return
+                self.gap = max(self.gap, int(steps.max()))
+            if self.last is not None:
+                self.gap = max(self.gap, int(t[0]) - self.last)
+            if self.first is None:
+                self.first = int(t[0])
+            self.last = int(t[-1])
+
+    def result(self) -> Coverage:
+        if self.first is None or self.last is None:
+            return Coverage(None, None, None)
+        return Coverage(rfc3339_us(self.first), rfc3339_us(self.last), _seconds(self.gap))
 
 
 def _result(future: Future[str], f: DataFile, ctx: _Ctx) -> str:
@@ -1180,7 +1319,10 @@ def _read_all(
     ctx: _Ctx,
     time_range_us: tuple[int, int] | None,
     memory_budget_bytes: int | None,
-) -> tuple[pa.Table, ScanStats]:
+    emit: Callable[[pa.Table], None],
+) -> ScanStats:
+    """Check, read and normalise every file, handing each canonical piece to `emit`; raises
+    SlangError with every problem found (pieces emitted before a problem are then moot)."""
     reader = READERS[files[0].fmt](source, time_range_us)
     shown = ctx.shown
 
@@ -1220,27 +1362,39 @@ def _read_all(
             "read), bind fewer files, or use --engine duckdb (coming) which streams from disk",
         )])
 
-    # 3. read and normalise each file
-    canon: list[tuple[DataFile, pa.Table]] = []
+    # 3. read and normalise each file, whole or row group by row group, passing each
+    # canonical piece on as soon as it is ready (nothing holds the pieces but `emit`)
+    schemas: list[tuple[DataFile, pa.Table]] = []  # an empty table per file: type checks
     rg_total = rg_read = scanned = 0
     for f in files:
+        before = ctx.count
         try:
-            table, total, read, rows = reader.read(f, cols_of[f.path])
+            if reader.by_row_group(f):
+                total, read, rows = reader.counts(f)
+                parts: Iterable[pa.Table] = reader.pieces(f, cols_of[f.path])
+            else:
+                table, total, read, rows = reader.read(f, cols_of[f.path])
+                parts = [table]
+            for table in parts:
+                if not reader.types_known_early:  # CSV and JSON Lines: types known only now
+                    _check_schema(table.schema, source, needed, f, ctx)
+                if ctx.count != before:
+                    break
+                retimed = getattr(reader, "retimed", {}).get(f.path, set())
+                normal = _normalise(table, source, wanted, f, ctx, retimed)
+                del table
+                if normal is None:
+                    break
+                if len(schemas) == 0 or schemas[-1][0] is not f:
+                    schemas.append((f, normal.schema.empty_table()))
+                if not diags and ctx.count == 0:  # after a problem, only look for others
+                    emit(normal)
         except (OSError, pa.ArrowException) as exc:
             diags.append(unreadable(f, exc))
             continue
         rg_total, rg_read, scanned = rg_total + total, rg_read + read, scanned + rows
-        before = ctx.count
-        if not reader.types_known_early:  # CSV and JSON Lines: types are known only now
-            _check_schema(table.schema, source, needed, f, ctx)
-        if ctx.count != before:
-            continue
-        retimed = getattr(reader, "retimed", {}).get(f.path, set())
-        normal = _normalise(table, source, wanted, f, ctx, retimed)
-        if normal is not None:
-            canon.append((f, normal))
     diags += ctx.diagnostics(len(files))
     if diags:
         raise SlangError(diags)
-    stats = ScanStats(len(files), rg_total, rg_read, scanned, estimate)
-    return _concat(canon, ctx), stats
+    _concat(schemas, ctx)  # the files' column types must agree (or promote losslessly)
+    return ScanStats(len(files), rg_total, rg_read, scanned, estimate)
