@@ -713,7 +713,11 @@ def _stderr_is_terminal() -> bool:
 @click.option("--include-drafts", is_flag=True, help="Plan draft and proposed agreements too.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write the plan to FILE instead of stdout.")
-def plan(paths: tuple[str, ...], fmt: str, include_drafts: bool, output: Path | None) -> None:
+@click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
+              help="Where open-ended agreements end when choosing the years of holiday "
+              "region dates (`holidays \"GB-ENG\"`); default now.")
+def plan(paths: tuple[str, ...], fmt: str, include_drafts: bool, output: Path | None,
+         as_of: str | None) -> None:
     """Show how the agreements under PATHS will be evaluated.
 
     One scan per source (objectives that read the same table share it), then per objective
@@ -722,8 +726,9 @@ def plan(paths: tuple[str, ...], fmt: str, include_drafts: bool, output: Path | 
     from slang.engine.audit import audited_agreements
     from slang.plan.plan import build_plan, explain
 
+    when = _as_of_or_stop(as_of, fmt)
     model = _load_valid(paths, fmt)
-    the_plan = build_plan(model, audited_agreements(model, include_drafts))
+    the_plan = build_plan(model, audited_agreements(model, include_drafts), as_of=when)
     _emit(the_plan.to_json() if fmt == "json" else explain(the_plan), output, fmt)
 
 

@@ -84,6 +84,8 @@ CODE_TITLES: dict[str, str] = {
     "SLG0443": "Prometheus queries ignore the service key",
     "SLG0444": "Invalid label for exported rules",
     "SLG0445": "Conflicting Prometheus queries",
+    "SLG0450": "Unknown holiday region",
+    "SLG0451": "Holiday data package missing",
     "SLG0501": "Draft agreement with notifications",
     "SLG0502": "Review overdue or never recorded",
     "SLG0503": "Credits without a fee",

@@ -118,6 +118,12 @@ def dates() -> st.SearchStrategy[str]:
 
 
 @cache
+def region_codes() -> st.SearchStrategy[str]:
+    """`holidays "GB-ENG"`: any string parses; a few real codes keep the examples readable."""
+    return st.sampled_from(['"GB-ENG"', '"US"', '"DE-BY"']) | strings()
+
+
+@cache
 def times_of_day(end: bool = False) -> st.SearchStrategy[str]:
     hm = st.tuples(st.integers(0, 23), st.integers(0, 59)).map(lambda t: f"{t[0]:02}:{t[1]:02}")
     return st.one_of(hm, st.just("24:00")) if end else hm
@@ -370,7 +376,7 @@ def calendars() -> st.SearchStrategy[Tokens]:
     attr = st.one_of(
         _attr("timezone", _one(strings())),
         _attr("hours", day_sets(), time_ranges()),
-        _attr("holidays", _comma_list(dates())),
+        _attr("holidays", _comma_list(dates() | region_codes())),
         _attr("description", _one(strings())),
     )
     return st.tuples(idents(), _body(attr)).map(lambda t: _block(["calendar", t[0]], t[1]))

@@ -19,6 +19,8 @@ Directives, in the comment lines at the top of a case:
                                     (`slang.lint.check_model`: rules, suppressions, config)
     # lint: support/x/slang.toml    the same, with the lint configuration of that file
                                     (relative to tests/diagnostics/)
+    # without: holidays             load with this Python module unimportable, as on a broken
+                                    install (for the codes of a missing dependency)
 
 Helper modules that cases import live in `tests/diagnostics/support/` (they are not cases).
 
@@ -37,6 +39,9 @@ import os
 import re
 import shlex
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -59,7 +64,7 @@ REGEN = os.environ.get("SLANG_REGEN") == "1"
 
 CODE_IN_SOURCE = re.compile(r"""["'](SLG\d{4})["']""")
 DOC_HEADING = re.compile(r"^### (SLG\d{4}): \S", re.MULTILINE)
-DIRECTIVE = re.compile(r"#\s*(as-of|paths|cli|lint):\s*(.*?)\s*$")
+DIRECTIVE = re.compile(r"#\s*(as-of|paths|cli|lint|without):\s*(.*?)\s*$")
 
 # Codes raised only by these packages come from evaluating agreements against data, which loading
 # a policy (or `slang check`) cannot reach: they need a section in docs/errors.md, but a golden
@@ -91,6 +96,7 @@ class Case:
     paths: tuple[str, ...] | None
     cli: tuple[str, ...] | None
     lint: str | None = None  # `on`, or a configuration file relative to GOLDEN
+    without: str | None = None  # a module made unimportable while the case loads
 
     @property
     def code(self) -> str:
@@ -123,7 +129,7 @@ def read_case(path: Path) -> Case:
         paths = tuple((GOLDEN / p).relative_to(REPO).as_posix() for p in found["paths"].split())
     if "cli" in found:
         cli = tuple(a.replace("{file}", shown) for a in shlex.split(found["cli"]))
-    return Case(path, as_of, paths, cli, found.get("lint"))
+    return Case(path, as_of, paths, cli, found.get("lint"), found.get("without"))
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,8 @@ def run(path: Path) -> Run:
             return _run_side(side)
         if case.cli is not None:
             return _run_cli(case.cli)
-        model = slang.load(case.paths or [case.shown], as_of=case.as_of)
+        with _unimportable(case.without):
+            model = slang.load(case.paths or [case.shown], as_of=case.as_of)
         diagnostics = _lint(model, case) if case.lint is not None else model.diagnostics
         return Run(
             render_text_all(diagnostics, model.texts),
@@ -153,6 +160,23 @@ def run(path: Path) -> Run:
         )
     finally:
         os.chdir(cwd)
+
+
+@contextmanager
+def _unimportable(module: str | None) -> Iterator[None]:
+    """`import module` fails inside the block (a None entry in sys.modules does that)."""
+    if module is None:
+        yield
+        return
+    saved = {k: v for k, v in sys.modules.items() if k == module or k.startswith(module + ".")}
+    for k in saved:
+        del sys.modules[k]
+    sys.modules[module] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        del sys.modules[module]
+        sys.modules.update(saved)
 
 
 def _lint(model: slang.Model, case: Case) -> list[Diagnostic]:

@@ -56,6 +56,7 @@ REQUIRED = {
     "boundary-432",
     "prorated-cap",
     "ratio-vs-slice-mean",
+    "holidays",
 }
 
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)

@@ -578,9 +578,9 @@ def _calendar_key(cal: m.Calendar | None) -> tuple[object, ...]:
     if cal is None:
         return ALWAYS
     mask = _hours_mask(cal)
-    if mask == ALL_WEEK and not cal.holidays:
+    if mask == ALL_WEEK and not cal.holidays and not cal.regions:
         return ALWAYS
-    return (cal.timezone, mask, tuple(sorted(set(cal.holidays))))
+    return (cal.timezone, mask, tuple(sorted(set(cal.holidays))), cal.regions)
 
 
 def _hours_change(a: m.Calendar | None, b: m.Calendar | None) -> Classification | None:
@@ -596,8 +596,10 @@ def _hours_change(a: m.Calendar | None, b: m.Calendar | None) -> Classification 
     if a.timezone != b.timezone:
         return NEUTRAL
     ma, mb = _hours_mask(a), _hours_mask(b)
-    b_covers_a = not (ma & ~mb) and set(b.holidays) <= set(a.holidays)
-    a_covers_b = not (mb & ~ma) and set(a.holidays) <= set(b.holidays)
+    b_covers_a = (not (ma & ~mb) and set(b.holidays) <= set(a.holidays)
+                  and set(b.regions) <= set(a.regions))
+    a_covers_b = (not (mb & ~ma) and set(a.holidays) <= set(b.holidays)
+                  and set(a.regions) <= set(b.regions))
     if b_covers_a and not a_covers_b:
         return TIGHTENED
     if a_covers_b and not b_covers_a:
@@ -969,6 +971,8 @@ def _calendar_text(cal: m.Calendar | None) -> str:
     hours = "; ".join(_window_text(w) for w in cal.hours) or "every hour"
     holidays = len(set(cal.holidays))
     extra = f", {holidays} holiday{'s' if holidays != 1 else ''}" if holidays else ""
+    if cal.regions:
+        extra += f", holidays of {', '.join(cal.regions)}"
     return f"{cal.name} ({cal.timezone} {hours}{extra})"
 
 

@@ -15,6 +15,7 @@ from slang.engine.results import ObjectiveResult, cap_adjustments, evaluate_resu
 from slang.plan.plan import Plan, build_plan
 from slang.report.audit_report import AuditReport
 from slang.semantics import model as m
+from slang.semantics.holiday_regions import recording
 
 AUDITED = ("agreed", "retired")
 Progress = Callable[[int, int], None]
@@ -51,7 +52,7 @@ def audit(
     as_of = as_of or dt.datetime.now(dt.UTC)
     as_of_us = to_us(as_of)
     agreements = audited_agreements(model, include_drafts)
-    plan = build_plan(model, agreements)
+    plan = build_plan(model, agreements, as_of=as_of)
     periods = {
         a.name: select_periods(a, as_of=as_of, period=choice.period,
                                date_from=choice.date_from, date_to=choice.date_to)
@@ -62,12 +63,14 @@ def audit(
     results: list[ObjectiveResult] = []
     total = sum(len(periods[e.agreement.name]) for e in plan.evaluations)
     done = 0
-    for ev in plan.evaluations:
-        for p in periods[ev.agreement.name]:
-            results.append(evaluate_result(ev.agreement, ev.objective, p, executor.measure(ev, p)))
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    with recording() as holidays_used:
+        for ev in plan.evaluations:
+            for p in periods[ev.agreement.name]:
+                results.append(evaluate_result(ev.agreement, ev.objective, p,
+                                               executor.measure(ev, p)))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
     results.sort(key=lambda r: (r.agreement.name, r.objective.name, r.period.start_us))
     return AuditReport(
         as_of=as_of,
@@ -76,6 +79,7 @@ def audit(
         results=results,
         adjustments=cap_adjustments(results),
         data=evidence,
+        holiday_data=holidays_used.to_dict(),
     )
 
 

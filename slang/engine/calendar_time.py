@@ -202,6 +202,16 @@ def local_windows(
 
 def hours_intervals(calendar: model.Calendar, start_us: int, end_us: int) -> Intervals:
     """A calendar's counted time in `[start, end)`: its hours (every hour when it declares none)
-    minus its holidays, all read in the calendar's own time zone."""
+    minus its holidays, all read in the calendar's own time zone. The holidays of its region
+    codes are those of the local years `[start, end)` touches, noted in the audit's ledger."""
     windows = calendar.hours or (ALL_DAY,)
-    return local_windows(calendar.timezone, start_us, end_us, windows, calendar.holidays)
+    holidays: Collection[dt.date] = calendar.holidays
+    if calendar.regions and end_us > start_us:
+        from slang.semantics.holiday_regions import calendar_holidays
+
+        holidays = calendar_holidays(
+            calendar.id, calendar.holidays, calendar.regions,
+            local_date(calendar.timezone, start_us).year,
+            local_date(calendar.timezone, end_us - 1).year,
+        )
+    return local_windows(calendar.timezone, start_us, end_us, windows, holidays)

@@ -4,16 +4,21 @@ The plan is what the engine executes and what `slang plan` shows. Each evaluatio
 `scan -> key -> where -> time -> aggregate -> compare -> credit`; every objective that reads the
 same source refers to one `Scan`, so an estate of 200 agreements over one request table reads the
 table once. The plan depends only on the policies (periods are chosen at run time from
-`--as-of`/`--period`), so its hash identifies the policies' meaning in the evidence.
+`--as-of`/`--period`), so its hash identifies the policies' meaning in the evidence. One
+exception: the dates of holiday region codes (`holidays "GB-ENG"`) are resolved into the plan,
+with the `holidays` package version, for the years the agreements' effective ranges touch; an
+open-ended range runs to the `--as-of` date (see `holiday_years`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slang.semantics import model as m
 from slang.syntax import ast
@@ -86,16 +91,29 @@ class Evaluation:
 class Plan:
     scans: tuple[Scan, ...]
     evaluations: tuple[Evaluation, ...]
+    # calendar id -> (its region codes, the years whose dates the plan holds)
+    holidays: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...] = ()
 
     def scan(self, scan_id: str) -> Scan:
         return next(s for s in self.scans if s.id == scan_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "plan_version": PLAN_VERSION,
             "scans": [s.to_dict() for s in self.scans],
             "evaluations": [e.to_dict() for e in self.evaluations],
         }
+        if self.holidays:  # absent when no calendar names a region: older plans keep their hash
+            d["holiday_data"] = self.holiday_data()
+        return d
+
+    def holiday_data(self) -> dict[str, Any] | None:
+        """The package dates the plan holds, with the package version (None: no regions)."""
+        if not self.holidays:
+            return None
+        from slang.semantics.holiday_regions import holiday_data
+
+        return holiday_data({cid: (regions, years) for cid, regions, years in self.holidays})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
@@ -239,8 +257,50 @@ def _ts(t: Any) -> str | None:
     return None if t is None else t.strftime("%Y-%m-%dT%H:%M:%S.%f").removesuffix(".000000") + "Z"
 
 
-def build_plan(model: m.Model, agreements: list[m.Agreement] | None = None) -> Plan:
-    """One scan per source that any evaluated objective or exclusion reads."""
+def calendars_of(a: m.Agreement) -> list[m.Calendar]:
+    """Every calendar an agreement evaluates: its hours, its objectives' hours and the
+    calendars named in conditions (`business_duration(a, b, cal.uk_business)`)."""
+    found: list[m.Calendar] = [] if a.hours is None else [a.hours]
+    selections = [x.selection for x in a.exclusions if x.selection is not None]
+    for o in a.objectives:
+        if o.hours is not None:
+            found.append(o.hours)
+        selections.append(selection_of(o.indicator))
+    found.extend(c for s in selections for _, c in s.calendars)
+    return found
+
+
+def holiday_years(a: m.Agreement, cal: m.Calendar, as_of: dt.date) -> range:
+    """The years whose holidays an agreement's evaluation in `cal` can meet: the local years,
+    in the calendar's time zone, of the instants its effective range covers (the range is read
+    in the agreement's zone, so 1 January 00:00 in London is still 31 December in New York). An
+    open end runs to `as_of`; an agreement without a start begins at `as_of`. An audit that
+    reaches other years resolves them as it goes, and its evidence records them."""
+    start = a.effective_start or as_of
+    end = a.effective_end or max(start, as_of)
+    here, there = ZoneInfo(a.timezone), ZoneInfo(cal.timezone)
+    first = dt.datetime.combine(start, dt.time(), here).astimezone(there)
+    last = (dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), here)
+            - dt.timedelta(microseconds=1)).astimezone(there)
+    return range(first.year, last.year + 1)
+
+
+def _holiday_plan(agreements: list[m.Agreement], as_of: dt.date
+                  ) -> tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]:
+    years: dict[str, set[int]] = {}
+    regions: dict[str, tuple[str, ...]] = {}
+    for a in agreements:
+        for cal in calendars_of(a):
+            if cal.regions:
+                regions[cal.id] = cal.regions
+                years.setdefault(cal.id, set()).update(holiday_years(a, cal, as_of))
+    return tuple((cid, regions[cid], tuple(sorted(years[cid]))) for cid in sorted(years))
+
+
+def build_plan(model: m.Model, agreements: list[m.Agreement] | None = None, *,
+               as_of: dt.datetime | None = None) -> Plan:
+    """One scan per source that any evaluated objective or exclusion reads. `as_of` (default
+    now) closes open effective ranges when choosing the years of holiday region dates."""
     chosen = list(model.agreements.values()) if agreements is None else agreements
     columns: dict[str, set[str]] = {}
     sources: dict[str, m.Source] = {}
@@ -263,7 +323,8 @@ def build_plan(model: m.Model, agreements: list[m.Agreement] | None = None) -> P
     scans = tuple(
         Scan(sid, sources[sid], tuple(sorted(columns[sid]))) for sid in sorted(sources)
     )
-    return Plan(scans, tuple(evaluations))
+    today = (as_of or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date()
+    return Plan(scans, tuple(evaluations), _holiday_plan(chosen, today))
 
 
 def explain(plan: Plan) -> str:
@@ -282,6 +343,13 @@ def explain(plan: Plan) -> str:
             op = step["op"]
             rest = ", ".join(f"{k}={_short(v)}" for k, v in step.items() if k != "op")
             lines.append(f"    {op:<9} {rest}")
+    data = plan.holiday_data()
+    if data is not None:
+        lines.append(f"holidays (package {data['package']} {data['version']}):")
+        for cid, cal in data["calendars"].items():
+            years = ", ".join(str(y) for y in cal["years"])
+            lines.append(f"  {cid}: {', '.join(cal['regions'])}, years {years}")
+            lines.extend(f"    {day}  {name}" for day, name in cal["dates"].items())
     return "\n".join(lines) + "\n"
 
 

@@ -52,22 +52,27 @@ class AuditReport:
     results: list[ObjectiveResult]
     adjustments: list[Adjustment]
     data: list[Any]
+    # the `holidays` package dates the evaluation used (None: no calendar names a region)
+    holiday_data: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------------------ JSON
 
     def to_dict(self) -> dict[str, Any]:
         from slang import __version__
 
+        evidence: dict[str, Any] = {
+            "policies": [{"path": f.path, "sha256": f.sha256}
+                         for f in sorted(self.model.files, key=lambda f: f.path)],
+            "data": [_data_entry(d) for d in self.data],
+            "plan_sha256": self.plan.sha256,
+        }
+        if self.holiday_data is not None:
+            evidence["holiday_data"] = self.holiday_data
         return {
             "schema_version": SCHEMA_VERSION,
             "slang_version": __version__,
             "as_of": rfc3339(self.as_of),
-            "evidence": {
-                "policies": [{"path": f.path, "sha256": f.sha256}
-                             for f in sorted(self.model.files, key=lambda f: f.path)],
-                "data": [_data_entry(d) for d in self.data],
-                "plan_sha256": self.plan.sha256,
-            },
+            "evidence": evidence,
             "results": [result_dict(r) for r in self.results],
             "adjustments": [
                 {"agreement": a.agreement, "period": a.period, "kind": a.kind,

@@ -57,12 +57,17 @@ class WeeklyWindow:
 
 @dataclass(frozen=True)
 class Calendar:
+    """`holidays` holds the dates written in the policy; `regions` the region codes
+    (`"GB-ENG"`) whose dates the `holidays` package supplies for the years evaluated (see
+    slang/semantics/holiday_regions.py)."""
+
     id: str
     name: str
     timezone: str
     hours: tuple[WeeklyWindow, ...]  # empty: every hour of every day
     holidays: tuple[dt.date, ...]
     span: Span = NO_SPAN
+    regions: tuple[str, ...] = ()  # sorted, each known to the package
 
 
 TimeForm = Literal["aware", "utc", "epoch_ms", "epoch_s"]

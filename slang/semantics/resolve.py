@@ -220,6 +220,7 @@ class _Resolver:
         attrs = self.attrs(node.attrs, "calendar")
         windows: list[m.WeeklyWindow] = []
         holidays: list[dt.date] = []
+        regions: list[str] = []
         for a in node.attrs:
             if a.key == "hours" and isinstance(a.value, ast.HoursRule):
                 w = self.window(a.value.days, a.value.start, a.value.end, a.value)
@@ -227,13 +228,41 @@ class _Resolver:
                     checks.overlapping_hours(w, windows, a, self.diags)
                     windows.append(w)
             elif a.key == "holidays" and isinstance(a.value, ast.DateList):
-                holidays.extend(d.value for d in a.value.items if d.value is not None)
+                for item in a.value.items:
+                    if isinstance(item, ast.StringLit):
+                        regions.extend(self.holiday_region(item))
+                    elif item.value is not None:
+                        holidays.append(item.value)
         cal = m.Calendar(
             id=entry.id, name=entry.name, timezone=self.time_zone(attrs.get("timezone")),
             hours=tuple(windows), holidays=tuple(sorted(set(holidays))), span=node.span,
+            regions=tuple(sorted(set(regions))),
         )
         self.calendars[entry.id] = cal
         return cal
+
+    def holiday_region(self, code: ast.StringLit) -> list[str]:
+        """`holidays "GB-ENG"`: the code, if the `holidays` package knows it."""
+        from slang.semantics.holiday_regions import (
+            HolidaysUnavailable,
+            UnknownRegion,
+            parse_region,
+        )
+
+        try:
+            parse_region(code.value)
+        except UnknownRegion as exc:
+            self.diags.append(error("SLG0450", exc.message, code.span, exc.hint))
+            return []
+        except HolidaysUnavailable:
+            self.diags.append(error(
+                "SLG0451", f"`holidays \"{code.value}\"` needs the Python package `holidays`, "
+                "which cannot be imported", code.span,
+                "reinstall slang (`pip install slang` installs `holidays`), or write the dates "
+                "out: `holidays 2026-01-01, ...`",
+            ))
+            return []
+        return [code.value]
 
     def source(self, entry: Entry) -> m.Source | None:
         if entry.id in self.sources:

@@ -236,7 +236,10 @@ class IdentList(Node):
 
 @dataclass(frozen=True)
 class DateList(Node):
-    items: tuple[DateLit, ...]
+    """A `holidays` value: dates, and (for `holidays` only) region codes such as `"GB-ENG"`
+    whose dates the `holidays` package supplies at compile time."""
+
+    items: tuple[DateLit | StringLit, ...]
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ def _value(key: str, v: ast.Node) -> str:
         case ast.IdentList(items=items):
             return ", ".join(format_ident(i.name) for i in items)
         case ast.DateList(items=items):
-            return ", ".join(i.text for i in items)
+            return ", ".join(_list_item_text(i) for i in items)
         case ast.DateRange(start=start, end=end):
             return f"{start.text} .." + (f" {end.text}" if end is not None else "")
         case ast.RollingPeriod(length=length):
@@ -415,11 +415,19 @@ def _attribute(a: ast.Attribute) -> _Entry:
                       suffix=",")
     leaf = _leaf(a, _value(a.key, a.value), key=a.key)
     if isinstance(a.value, ast.DateList | ast.IdentList):
-        texts = [d.text if isinstance(d, ast.DateLit) else format_ident(d.name)
-                 for d in a.value.items]
+        texts = [_list_item_text(d) for d in a.value.items]
         leaf.items = [_ListItem(t, _start(d), _end(d)) for t, d in zip(texts, a.value.items,
                                                                        strict=True)]
     return leaf
+
+
+def _list_item_text(item: ast.DateLit | ast.StringLit | ast.Ident) -> str:
+    """A date, a region code (`"GB-ENG"`) or a name in a list value, as written canonically."""
+    if isinstance(item, ast.DateLit):
+        return item.text
+    if isinstance(item, ast.StringLit):
+        return format_string(item.value)
+    return format_ident(item.name)
 
 
 def _tiers_block(node: ast.Node, head: str, head_end: Pos, tiers: Sequence[ast.Tier]) -> _Block:

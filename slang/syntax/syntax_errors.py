@@ -52,6 +52,11 @@ EXAMPLES: dict[str, list[str]] = {
         "agreement a { reviewed }",
         "agreement a { effective x }",
     ],
+    "expected a holiday: a date such as `2026-01-01` or a region code such as `\"GB-ENG\"`": [
+        "calendar c { holidays }",
+        "calendar c { holidays x }",
+        "calendar c { holidays 2026-01-01, }",
+    ],
     "expected `..` between the first and last date": [
         "agreement a { effective 2026-01-01 2026-12-31 }",
     ],
