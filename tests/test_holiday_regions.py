@@ -228,6 +228,18 @@ def test_plan_holds_the_dates_and_the_package_version(tmp_path: Path) -> None:
     assert "    2026-08-31  GB-ENG: Late Summer Bank Holiday" in text
 
 
+def test_the_evidence_manifest_records_the_plans_holiday_data(tmp_path: Path) -> None:
+    """`slang audit --evidence` writes the plan's `holiday_data` into its manifest, so that
+    `slang verify` notices a different package version or different dates."""
+    from slang.evidence.environment import holiday_data
+
+    model = _load(tmp_path, CALENDAR + _agreement("effective 2026-01-01 .. 2026-12-31"))
+    plan = build_plan(model, as_of=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)).to_dict()
+    (record,) = holiday_data(plan)
+    assert record == plan["holiday_data"]
+    assert record["version"] == version("holidays")
+
+
 def test_a_plan_without_regions_has_no_holiday_data(tmp_path: Path) -> None:
     model = _load(tmp_path, CALENDAR.replace('"GB-ENG", ', "").replace('  holidays "GB-SCT"\n', "")
                   + _agreement("effective 2026-01-01 .. 2026-12-31"))

@@ -85,9 +85,11 @@ def tz_database() -> dict[str, str | None]:
 def holiday_data(plan_doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Versions of the holiday data an audit used: the hook for `holidays "GB-ENG"` calendars.
 
-    Calendars built from a holiday package record what they used in the plan, under a key
-    named `holidays` (a mapping or a list of mappings, e.g. `{"package": "holidays",
-    "version": "0.60", "regions": ["GB-ENG"]}`), anywhere in the plan document. Every such
+    Calendars built from a holiday package record what they used in the plan: the plan's
+    `holiday_data` (`{"package": "holidays", "version": ..., "calendars": {ID: {"regions",
+    "years", "dates"}}}`, slang/plan/plan.py), or a key named `holidays` (a mapping or a list
+    of mappings, e.g. `{"package": "holidays", "version": "0.60", "regions": ["GB-ENG"]}`),
+    anywhere in the plan document. Every such
     record is collected here, deduplicated and sorted, so the manifest says which holiday data
     decided the business hours. A plan that uses none gives `[]`.
     """
@@ -100,7 +102,7 @@ def holiday_data(plan_doc: dict[str, Any]) -> list[dict[str, Any]]:
 def _holiday_records(node: Any) -> Iterable[dict[str, Any]]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "holidays":
+            if key in ("holidays", "holiday_data"):
                 items = value if isinstance(value, list) else [value]
                 yield from (dict(v) for v in items if isinstance(v, dict))
             else:
