@@ -66,7 +66,6 @@ PLANNED = (
     "test",
     "report",
     "catalogue",
-    "diagnose",
     "import",
     "export",
 )
@@ -817,6 +816,67 @@ def status(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, as_o
     _emit(RENDERERS[fmt](report), output, stop_fmt)
     failing = report.failing("never" if no_fail else fail_on)
     raise click.exceptions.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+# ---------------------------------------------------------------------------- diagnose
+
+
+def _columns_option(value: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (value or "").split(",") if c.strip())
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang diagnose policies/ --bind bindings.yaml --agreement partner_api_us \\\n"
+    "      --as-of 2026-11-15T00:00:00Z --by route\n"
+    "  slang diagnose policies/ --bind bindings.yaml --agreement checkout_retail \\\n"
+    "      --objective availability --period 2026-10 --by region,method --top 10",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="Bind a source's table to a file, directory or glob (as in audit).")
+@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="A bindings YAML file: {version: 1, tables: {NAME: PATH}}.")
+@click.option("--agreement", "agreement", required=True, metavar="NAME",
+              help="The agreement to diagnose.")
+@click.option("--objective", "objective", metavar="NAME",
+              help="One objective, whatever its status (default: every breached or at-risk one).")
+@click.option("--period", metavar="LABEL",
+              help="One period, e.g. 2026-10 (default: the running period at --as-of, else the "
+              "latest complete one).")
+@click.option("--by", "by", metavar="COL[,COL]",
+              help="Also break the bad events (or downtime) down by these columns.")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many hours, days and groups to show.")
+@click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
+              help="The clock (default now): rows at or after it do not count.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the diagnosis to FILE instead of stdout.")
+def diagnose(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, agreement: str,
+             objective: str | None, period: str | None, by: str | None, top: int,
+             as_of: str | None, fmt: str, output: Path | None) -> None:
+    """Show where an objective's bad events or downtime came from.
+
+    For the breached or at-risk objectives of one agreement in one period: the worst local
+    hours and days (the agreement's time zone), and with --by the column values that
+    contributed most, each with its share of the bad events and of the error budget. Exit 0
+    when the diagnosis is shown (it is an investigation, not a gate).
+    """
+    from slang.diagnose import diagnose as build_diagnosis
+    from slang.diagnose.render import RENDERERS
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
+    model = _load_valid(paths, stop_fmt)
+    tables = _tables_or_stop(data, bind, stop_fmt)
+    try:
+        found = build_diagnosis(model, tables, agreement=agreement, objective=objective,
+                                period=period, by=_columns_option(by), top=top, as_of=when)
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt, model.texts)
+    _emit(RENDERERS[fmt](found), output, stop_fmt)
 
 
 # ---------------------------------------------------------------------------- diff

@@ -69,7 +69,7 @@ DIRECTIVE = re.compile(r"#\s*(as-of|paths|cli|lint|without):\s*(.*?)\s*$")
 # Codes raised only by these packages come from evaluating agreements against data, which loading
 # a policy (or `slang check`) cannot reach: they need a section in docs/errors.md, but a golden
 # case only once there is a way to run an evaluation from here.
-EVALUATION_PACKAGES = ("engine", "plan", "report")
+EVALUATION_PACKAGES = ("engine", "plan", "report", "status", "diagnose")
 
 # The layers of slang/diagnostics.py's docstring: the `## ` heading of docs/errors.md that holds
 # each group of codes.

@@ -293,6 +293,16 @@ class PeriodRows:
     available: np.ndarray
 
 
+@dataclass(frozen=True)
+class IntervalRows:
+    """One key's rows of an intervals source: `[starts, ends)` per row, and which count."""
+
+    table: pa.Table
+    starts: np.ndarray
+    ends: np.ndarray
+    keep: np.ndarray
+
+
 @dataclass
 class Executor:
     """Measures evaluations of a plan over its prepared scans (keyed by source id)."""
@@ -342,16 +352,20 @@ class Executor:
     def intervals_of(self, sel: m.Selection, key: str, a: m.Agreement) -> iv.Intervals:
         """The (merged) intervals of an intervals source for one service; open ends run to
         as_of."""
+        rows = self.interval_rows(sel, key, a)
+        return iv.normalize(rows.starts[rows.keep], rows.ends[rows.keep])
+
+    def interval_rows(self, sel: m.Selection, key: str, a: m.Agreement) -> IntervalRows:
+        """One service's rows of an intervals source, each with its `[start, end)` (an open end
+        runs to as_of) and whether it counts (the selection's condition, a positive length)."""
         scan = self.scans[sel.source.id]
         lo, hi = scan.rows(key)
         table = scan.table.slice(lo, hi - lo)
         mask = self.mask(scan, key, sel.condition, table, sel, a)
         starts = _ints(table.column("__start"))
-        end_col = table.column("__end")
-        ends = pc.fill_null(end_col, self.as_of_us)
-        ends_np = _ints(ends)
-        keep = mask & (ends_np > starts)
-        return iv.normalize(starts[keep], np.minimum(ends_np[keep], max(self.as_of_us, 0)))
+        ends = np.minimum(_ints(pc.fill_null(table.column("__end"), self.as_of_us)),
+                          max(self.as_of_us, 0))
+        return IntervalRows(table, starts, ends, mask & (ends > starts))
 
     def mask(self, scan: PreparedScan, key: str | None, cond: object, table: pa.Table,
              sel: m.Selection, a: m.Agreement) -> np.ndarray:

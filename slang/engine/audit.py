@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from slang.diagnostics import Diagnostic, SlangError, error
@@ -88,9 +88,12 @@ def read_scans(
     data: Mapping[str, str | os.PathLike[str]],
     periods: Mapping[str, list[PeriodInstance]],
     as_of_us: int,
+    extra_columns: Mapping[str, Iterable[str]] | None = None,
 ) -> tuple[dict[str, PreparedScan], list[object]]:
     """Read and prepare every scan of `plan`; events only for the time the agreements'
-    `periods` span (any list of instances: `slang status` adds its burn-rate windows)."""
+    `periods` span (any list of instances: `slang status` adds its burn-rate windows).
+    `extra_columns` ({source id: columns}) reads more than the plan needs (`slang diagnose
+    --by`)."""
     from slang.engine.data import read_source
 
     diags: list[Diagnostic] = []
@@ -113,7 +116,8 @@ def read_scans(
         # rows are ordered by key as they are read: the table is never held twice
         builder = ScanBuilder(src, keep_key=False)
         try:
-            bound = read_source(src, data[src.table], set(scan.columns), as_of_us=as_of_us,
+            columns = set(scan.columns) | set((extra_columns or {}).get(src.id, ()))
+            bound = read_source(src, data[src.table], columns, as_of_us=as_of_us,
                                 time_range_us=time_range, sink=builder)
         except SlangError as exc:
             diags.extend(exc.diagnostics)
