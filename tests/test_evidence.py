@@ -406,3 +406,69 @@ def test_holiday_data_is_collected_from_the_plan() -> None:
 def test_repository_state_outside_git_is_none(tmp_path: Path) -> None:
     (tmp_path / "a.sla").write_text("")
     assert repository_state([str(tmp_path / "a.sla")]) is None
+
+
+def test_verify_lists_the_changed_files_of_a_dataset(estate: Path) -> None:
+    parts = estate / "data" / "parts"
+    parts.mkdir()
+    lines = requests_csv().splitlines(keepends=True)
+    (parts / "a.csv").write_text("".join(lines[:101]), encoding="utf-8")
+    (parts / "b.csv").write_text(lines[0] + "".join(lines[101:]), encoding="utf-8")
+    run("audit", "policies", "--data", "requests=data/parts", "--period", "2026-10",
+        "--as-of", AS_OF, "--evidence", "ev")
+    manifest = json.loads((estate / "ev" / "manifest.json").read_text())
+    (data,) = manifest["data"]
+    assert data["rows"] == 200
+    assert [f[0] for f in data["files"]] == ["a.csv", "b.csv"]
+    # Request 150 (a 5xx) is in b.csv, the 51st line after its header: make it a 200.
+    b = (parts / "b.csv").read_text().splitlines(keepends=True)
+    assert b[51].rstrip().endswith(",500")
+    b[51] = b[51].replace(",500", ",200")
+    (parts / "b.csv").write_text("".join(b), encoding="utf-8")
+    code, doc, _ = verify("ev")
+    assert code == 1
+    finding = next(f for f in doc["findings"] if f["kind"] == "data_changed")
+    assert finding["message"].endswith("rows 200 -> 200; files changed: b.csv")
+    old_files, new_files = dict(finding["old"]["files"]), dict(finding["new"]["files"])
+    assert old_files["a.csv"] == new_files["a.csv"]
+    assert new_files["b.csv"] == sha((parts / "b.csv").read_bytes())
+
+
+def test_a_bundled_policy_that_no_longer_parses_is_a_difference(estate: Path) -> None:
+    audit("--evidence", "ev")
+    policy = estate / "ev" / "policies" / "policies" / "checkout.sla"
+    policy.write_text(POLICY.replace("target    >= 99%", "target    >="), encoding="utf-8")
+    code, doc, _ = verify("ev")
+    assert code == 1
+    assert failing(doc) == [("policy_changed", "policies/checkout.sla")]
+    assert doc["problems"] and doc["problems"][0]["file"] == "policies/checkout.sla"
+    _, text, _ = run("verify", "ev")
+    assert "the audit could not be re-run:" in text
+
+
+@pytest.fixture(scope="module")
+def demo_bindings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    assert CliRunner().invoke(main, ["demo", str(out)]).exit_code == 0
+    return out / "bindings.yaml"
+
+
+def test_the_example_estate_round_trips(demo_bindings: Path, tmp_path: Path) -> None:
+    """Many files, standard-library imports, several tables of every format."""
+    bundle = tmp_path / "ev"
+    result = CliRunner().invoke(main, [
+        "audit", "policies/", "--bind", str(demo_bindings), "--period", "2026-10", "--as-of",
+        AS_OF, "--evidence", str(bundle)])
+    assert result.exit_code == 1, result.stderr
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    bundled = {p["path"]: p["bundled"] for p in manifest["policies"]}
+    assert bundled["std/calendars.sla"] == "stdlib/calendars.sla"
+    assert bundled["policies/agreements/checkout.sla"] == \
+        "policies/policies/agreements/checkout.sla"
+    assert {d["name"] for d in manifest["data"]} >= {"edge_requests", "incidents"}
+    assert manifest["summary"]["credits"] == [
+        {"currency": "EUR", "amount": "0.00"}, {"currency": "GBP", "amount": "3000.00"},
+        {"currency": "USD", "amount": "0.00"}]
+    code, doc, _ = verify(str(bundle))
+    assert code == 0, doc
+    assert doc["results"] == 31

@@ -355,3 +355,35 @@ def test_concurrent_appends_from_two_processes_keep_the_chain(tmp_path: Path) ->
     for first, second in zip(check.entries[::2], check.entries[1::2], strict=True):
         assert first["key"].split("/")[1] == second["key"].split("/")[1]
         assert first["n"] == second["n"]
+
+
+def test_a_ledger_in_a_missing_directory_is_refused_before_the_audit(estate: Path) -> None:
+    code, out, err = audit("--ledger", "nowhere/ledger.jsonl")
+    assert code == 2 and out == ""
+    assert "error[SLG0920]: cannot create ledger `nowhere/ledger.jsonl`" in err
+
+
+def test_the_example_estate_ledger_follows_the_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    from slang.evidence.ledger import report_entries
+
+    demo = tmp_path / "demo"
+    assert CliRunner().invoke(main, ["demo", str(demo)]).exit_code == 0
+    ledger = tmp_path / "ledger.jsonl"
+    result = CliRunner().invoke(main, [
+        "audit", "policies/", "--bind", str(demo / "bindings.yaml"), "--period", "2026-10",
+        "--as-of", AS_OF, "--ledger", str(ledger)])
+    assert result.exit_code == 1
+    schema = json.loads((REPO / "slang" / "schemas" / "ledger-entry.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    stored = entries(ledger)
+    for entry in stored:
+        validator.validate(entry)
+    totals = {e["agreement"]: e for e in stored if e["kind"] == "credits"}
+    # Checkout in October: 10 % (availability) + 15 % (uptime) of the 12000.00 GBP fee.
+    checkout = totals["checkout_retail"]
+    assert (checkout["credits_before_cap"], checkout["cap_adjustment"],
+            checkout["credit_amount"], checkout["currency"]) == ("3000.00", "0", "3000.00", "GBP")
+    assert report_entries  # the library call the command uses
+    assert len([e for e in stored if e["kind"] == "result"]) == 31

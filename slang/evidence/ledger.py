@@ -295,8 +295,13 @@ def read_verified(path: str | os.PathLike[str]) -> LedgerCheck:
 
 def precheck(path: str | os.PathLike[str]) -> None:
     """Before an audit: a ledger that exists must verify, so the audit's work is not wasted."""
-    if Path(path).exists():
-        read_verified(path)
+    p = Path(path)
+    if p.exists():
+        read_verified(p)
+    elif not p.absolute().parent.is_dir():
+        shown = p.as_posix()
+        raise _fail(UNREADABLE, f"cannot create ledger `{shown}`: its directory does not exist",
+                    shown, "create the directory first, or give another --ledger path")
 
 
 # ------------------------------------------------------------------------------ appending

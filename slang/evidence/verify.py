@@ -395,7 +395,8 @@ def _data_findings(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list
             out.append(Finding(
                 "data_changed", d["name"],
                 f"data {d['name']} ({d['path']}) changed: sha256 {_short(was.get('sha256'))} -> "
-                f"{_short(d['sha256'])}, rows {was.get('rows')} -> {d['rows']}",
+                f"{_short(d['sha256'])}, rows {was.get('rows')} -> {d['rows']}"
+                + _dataset_changes(was.get("files"), d.get("files")),
                 {"sha256": was.get("sha256"), "rows": was.get("rows"),
                  "files": was.get("files")},
                 {"sha256": d["sha256"], "rows": d["rows"], "files": d.get("files")}))
@@ -410,6 +411,21 @@ def _data_findings(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list
     for f in out:
         unique.setdefault(f.message, f)
     return list(unique.values())
+
+
+def _dataset_changes(old: list[list[str]] | None, new: list[list[str]] | None) -> str:
+    """Which files of a dataset (a directory or glob) changed, appeared or disappeared."""
+    if not old or not new:
+        return ""
+    before, after = dict(map(tuple, old)), dict(map(tuple, new))
+    parts = []
+    changed = sorted(f for f in before.keys() & after.keys() if before[f] != after[f])
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    for label, names in (("changed", changed), ("added", added), ("removed", removed)):
+        if names:
+            parts.append(f"files {label}: {', '.join(names)}")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def _result_key(r: Mapping[str, Any]) -> tuple[str, str, str]:
