@@ -472,3 +472,13 @@ def test_the_example_estate_round_trips(demo_bindings: Path, tmp_path: Path) -> 
     code, doc, _ = verify(str(bundle))
     assert code == 0, doc
     assert doc["results"] == 31
+
+
+def test_test_files_are_not_part_of_the_audited_estate(estate: Path) -> None:
+    (estate / "policies" / "checkout_test.sla").write_text("# tests of checkout\n",
+                                                           encoding="utf-8")
+    code, _, err = audit("--evidence", "ev")
+    assert code == 1, err
+    manifest = json.loads((estate / "ev" / "manifest.json").read_text())
+    assert [p["path"] for p in manifest["policies"]] == ["policies/checkout.sla"]
+    assert verify("ev")[0] == 0

@@ -34,12 +34,13 @@ def load_audited(paths: Sequence[str]) -> tuple[Model, Provenance]:
     """Load the estate an audit evaluates: paths of the working tree, or one `REV:PATH`.
 
     Raises SlangError for a revision or path git does not know (SLG0011, SLG0012) and for a
-    `REV:PATH` mixed with other paths (SLG0004): one estate comes from one place."""
+    `REV:PATH` mixed with other paths (SLG0004): one estate comes from one place. Test files
+    (`*_test.sla`) are left out, as by every command that evaluates the estate."""
     from slang.diff.sources import load_side, parse_spec
 
     revisions = [p for p in paths if parse_spec(p)[0] is not None]
     if not revisions:
-        return load(paths), Provenance()
+        return load(paths, tests=False), Provenance()
     if len(paths) > 1:
         raise SlangError([error(
             INVALID_INPUT, f"`{revisions[0]}` names a git revision and cannot be combined with "

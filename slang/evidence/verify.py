@@ -298,7 +298,7 @@ def _rerun(root: Path, manifest: Mapping[str, Any], overrides: dict[str, str],
     entries = [p["bundled"].removeprefix(f"{POLICIES}/") for p in manifest["policies"]
                if p["origin"] != "import" and p["bundled"].startswith(f"{POLICIES}/")]
     with _working_directory(root / POLICIES):
-        model = load(entries)
+        model = load(entries, tests=False)
     model.files = [replace(f, path=shown_path(f.path)) for f in model.files]
     out.findings += _loaded_set_findings(manifest, [f.path for f in model.files])
     if model.errors:
