@@ -6,17 +6,24 @@ buckets differ from UTC ones: 2026-11-04T02:30Z is still the 3rd, 21:30 local.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import pytest
+import numpy as np
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import slang
 from slang.cli import main
 from slang.diagnose import Diagnosis, diagnose
+from slang.diagnose import buckets as bk
 from slang.diagnose.render import render_text, to_dict
+from slang.engine import intervals as iv
 from tests.engine.conftest import agreement, ts
 from tests.test_status import REPO, write_estate
 
@@ -179,12 +186,6 @@ def test_cli_text_json_and_markdown(tmp_path: Path) -> None:
     assert "| eu | 3 | 45 | 50.0% | 300.0% |" in md
 
 
-@pytest.fixture(scope="module")
-def demo_bindings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    assert CliRunner().invoke(main, ["demo", str(out)]).exit_code == 0
-    return out / "bindings.yaml"
-
 
 def test_demo_partner_api_bad_events_come_from_the_order_feed_on_the_12th(
         demo_bindings: Path) -> None:
@@ -200,3 +201,54 @@ def test_demo_partner_api_bad_events_come_from_the_order_feed_on_the_12th(
     assert o["worst_days"][0]["label"] == "2026-11-12"
     assert o["worst_days"][0]["share_of_bad"] > 0.9
     assert o["groups"][0]["values"] == {"route": "/v1/orders/feed"}
+
+
+# ------------------------------------------------------------------------------ properties
+
+ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Adelaide")
+# around the 2026 DST changes of both hemispheres
+WINDOWS = (("2026-03-27T00:00:00Z", "2026-04-07T00:00:00Z"),
+           ("2026-10-23T00:00:00Z", "2026-11-03T00:00:00Z"))
+
+
+@st.composite
+def instants(draw: st.DrawFn) -> tuple[str, np.ndarray]:
+    lo, hi = (us(t) for t in draw(st.sampled_from(WINDOWS)))
+    minutes = draw(st.lists(st.integers(0, (hi - lo) // 60_000_000 - 1), min_size=1,
+                            max_size=40))
+    return draw(st.sampled_from(ZONES)), np.sort(lo + np.array(minutes, np.int64) * 60_000_000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instants())
+def test_local_day_and_hour_counts_match_a_row_by_row_oracle(
+        case: tuple[str, np.ndarray]) -> None:
+    tz, t = case
+    zone = ZoneInfo(tz)
+    local = [dt.datetime.fromtimestamp(x / 1e6, dt.UTC).astimezone(zone) for x in t.tolist()]
+    lo, hi = int(t[0]), int(t[-1]) + 1
+    days, hours = bk.day_edges(tz, lo, hi), bk.hour_edges(tz, lo, hi)
+    by_day = {bk.day_label(tz, int(days[i])): int(n)
+              for i, n in enumerate(bk.count_in(days, t)) if n}
+    by_hour = {bk.hour_label(tz, int(hours[i])): int(n)
+               for i, n in enumerate(bk.count_in(hours, t)) if n}
+    assert by_day == Counter(x.date().isoformat() for x in local)
+    assert by_hour == Counter(x.strftime("%Y-%m-%dT%H:00") + bk._offset(x.utcoffset())
+                              for x in local)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instants(), st.lists(st.tuples(st.integers(0, 600), st.integers(1, 300)), max_size=6))
+def test_time_in_buckets_matches_interval_overlaps(case: tuple[str, np.ndarray],
+                                                   pieces: list[tuple[int, int]]) -> None:
+    tz, t = case
+    lo = int(t[0])
+    starts = [lo + a * 60_000_000 for a, _ in pieces]
+    ends = [s + b * 60_000_000 for s, (_, b) in zip(starts, pieces, strict=True)]
+    down = iv.normalize(np.array(starts, np.int64), np.array(ends, np.int64))
+    edges = bk.hour_edges(tz, lo, lo + 901 * 60_000_000)
+    got = bk.time_in(edges, down)
+    want = [sum(max(0, min(int(e), int(edges[i + 1])) - max(int(s), int(edges[i])))
+                for s, e in zip(down.starts, down.ends, strict=True))
+            for i in range(len(edges) - 1)]
+    assert got.tolist() == want

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
-import pytest
 from click.testing import CliRunner
 
 import slang
@@ -339,13 +338,6 @@ def test_cli_missing_table_is_a_coded_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "SLG0609" in result.output
 
-
-@pytest.fixture(scope="module")
-def demo_bindings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(main, ["demo", str(out)])
-    assert result.exit_code == 0, result.output
-    return out / "bindings.yaml"
 
 
 REPO = Path(__file__).resolve().parent.parent
