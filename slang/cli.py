@@ -63,7 +63,6 @@ INVALID_INPUT = "SLG0004"
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 PLANNED = (
-    "test",
     "report",
     "catalogue",
     "import",
@@ -386,6 +385,64 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
         _stop(failures, "text", sources)
     if check_only and changed:
         raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+# ---------------------------------------------------------------------------- test
+
+
+@main.command(
+    name="test",
+    epilog="\b\nExamples:\n"
+    "  slang test policies/\n"
+    "  slang test policies/ --run checkout --format junit --output slang-tests.xml\n"
+    "  slang test policies/ --require-tests",
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--run", "pattern", metavar="REGEX",
+              help="Run only the tests whose name (or FILE::NAME) this regular expression "
+              "matches (Python `re.search`).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text",
+              show_default=True, help="text for people; json; junit for CI test reports.")
+@click.option("--require-tests", is_flag=True,
+              help="Exit 1 when no test is found (or none matches --run).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the report to FILE instead of stdout.")
+def test_command(paths: tuple[str, ...], pattern: str | None, fmt: str, require_tests: bool,
+                 output: Path | None) -> None:
+    """Run the policy tests in the *_test.sla files under PATHS (default: policies/).
+
+    Each `test` block gives data and a clock and expects results of the estate's agreements
+    (see docs/language.md, section 4.7); the estate is every other .sla file under PATHS.
+    Exit 0 when every test passes, 1 when one fails (or, with --require-tests, when there is
+    none), 2 when the policies, the tests or their data are invalid.
+    """
+    import re
+
+    from slang.testing import run_tests
+    from slang.testing.render import RENDERERS, render_text
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            _stop([error(INVALID_INPUT, f"invalid --run: {exc}", _input_span(),
+                         "give a Python regular expression, e.g. `--run 'checkout|payments'`")],
+                  stop_fmt)
+    try:
+        model = slang.load(paths or ("policies/",))
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt)
+    if model.errors:
+        _stop(model.errors, stop_fmt, model.texts)
+    run = run_tests(model, pattern)
+    report = render_text(run, pattern) if fmt == "text" else RENDERERS[fmt](run)
+    _emit(report, output, stop_fmt)
+    if run.count("error"):
+        raise click.exceptions.Exit(EXIT_UNABLE)
+    if run.count("failed") or (require_tests and not run.results):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+    raise click.exceptions.Exit(EXIT_OK)
 
 
 # ---------------------------------------------------------------------------- audit and plan

@@ -11,6 +11,7 @@ layer so that a code tells where to look:
     SLG05xx  warnings about lifecycle and hygiene
     SLG06xx  data binding and validation (engine)
     SLG07xx  evaluation
+    SLG08xx  policy tests (`test` blocks in `*_test.sla` files)
     SLG09xx  evidence bundles, verification and the ledger
 
 `docs/errors.md` documents every code; a test keeps the two in step.

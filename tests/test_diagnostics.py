@@ -82,6 +82,7 @@ GROUPS = {
     "SLG05": "## SLG05xx: warnings about lifecycle and hygiene",
     "SLG06": "## SLG06xx: data binding and validation",
     "SLG07": "## SLG07xx: evaluation",
+    "SLG08": "## SLG08xx: policy tests",
     "SLG09": "## SLG09xx: evidence, verification and ledger",
 }
 

@@ -328,6 +328,66 @@ class Agreement:
     burn_rates: tuple[BurnRateWindow, ...] = ()
 
 
+# ----------------------------------------------------------------------------------- tests
+
+
+@dataclass(frozen=True)
+class TestData:
+    """The data a test gives one source's logical table: an inline table (cells as written,
+    each column's kind decided by the checker) or a fixture file."""
+
+    __test__ = False  # not a pytest class
+
+    source: Source
+    table: ast.InlineTable | None
+    column_kinds: tuple[str, ...]  # int | float | string | timestamp | date | bool | null
+    path: str | None  # the fixture, absolute
+    shown: str  # how messages name the data: `inline table` or the fixture's path as written
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One checked value of an expectation. `what` is status, measured, credit_percent or
+    credit_amount; `value` a status word, a Fraction in the indicator's units, or a Decimal."""
+
+    what: str
+    value: object
+    text: str  # as written, for messages
+    tolerance: object | None = None  # a Fraction, with `within`
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Expectation:
+    agreement: Agreement
+    objective: Objective | None  # None: the agreement's total credit
+    period: str
+    checks: tuple[Expected, ...]
+    span: Span = NO_SPAN
+
+    @property
+    def subject(self) -> str:
+        name = self.agreement.name
+        return name if self.objective is None else f"{name}.{self.objective.name}"
+
+
+@dataclass(frozen=True)
+class TestCase:
+    __test__ = False  # not a pytest class
+
+    name: str
+    file: str
+    as_of: dt.datetime
+    data: tuple[TestData, ...]
+    expectations: tuple[Expectation, ...]
+    span: Span = NO_SPAN
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}::{self.name}"
+
+
 @dataclass
 class Model:
     """An estate: every policy file given, with what they import, resolved and checked.
@@ -344,6 +404,7 @@ class Model:
     agreements: dict[str, Agreement]
     diagnostics: list[Diagnostic]
     texts: SourceCache
+    tests: list[TestCase] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -19,6 +19,7 @@ from slang.semantics.indicators import IndicatorResolver, threshold_value
 from slang.semantics.loader import LoadedFile, Program
 from slang.semantics.prometheus import resolve_prometheus
 from slang.semantics.scope import Entry, FileScope, Namespace
+from slang.semantics.testcases import Pending, resolve_tests
 from slang.semantics.values import (
     CURRENCY_MINOR_UNITS,
     DURATION_UNITS,
@@ -60,10 +61,16 @@ class _Resolver:
     def run(self) -> m.Model:
         self._declare()
         agreements: dict[str, m.Agreement] = {}
+        pending_tests: list[Pending] = []
         for f in self.program.files:
             scope = self.scopes[f.display]
             for decl in f.module.decls:
-                self._resolve_decl(decl, scope, f, agreements)
+                if isinstance(decl, ast.Test):
+                    pending_tests.append((decl, scope, f))
+                else:
+                    self._resolve_decl(decl, scope, f, agreements)
+        # Tests expect results of agreements in any file, so they are checked once all are known.
+        tests = resolve_tests(self, pending_tests, agreements)
         services = {k: v for k, v in self.services.items() if v is not None}
         checks.dependency_cycles(services, self.diags)
         checks.lifecycle(agreements.values(), self.as_of, self.diags)
@@ -79,6 +86,7 @@ class _Resolver:
             schedules={k: v for k, v in sorted(self.schedules.items()) if v is not None},
             agreements=dict(sorted(agreements.items())),
             diagnostics=self.diags,
+            tests=tests,
             texts=self.program.texts,
         )
 
