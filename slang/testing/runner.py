@@ -21,6 +21,7 @@ from pathlib import Path
 from slang.diagnostics import Diagnostic, SlangError, SourceCache
 from slang.engine.audit import PeriodChoice, audit
 from slang.engine.results import ObjectiveResult
+from slang.plan.plan import build_plan
 from slang.report.audit_report import AuditReport, rfc3339
 from slang.semantics import model as m
 from slang.syntax.span import Span
@@ -97,7 +98,7 @@ def run_tests(
 def run_test(model: m.Model, case: m.TestCase) -> TestResult:
     """One test: bind its data, evaluate each period it names, compare."""
     with tempfile.TemporaryDirectory(prefix="slang-test-") as scratch:
-        data = bind(case.data, Path(scratch))
+        data = bind(case.data, Path(scratch), _columns_read(model, case))
         reports: dict[str | None, AuditReport] = {}
         try:
             for label, names in _groups(case).items():
@@ -114,6 +115,16 @@ def run_test(model: m.Model, case: m.TestCase) -> TestResult:
         report = reports[_key(e)]
         failures.extend(_compare(e, report, case))
     return TestResult(case, tuple(failures))
+
+
+def _columns_read(model: m.Model, case: m.TestCase) -> dict[str, frozenset[str]]:
+    """Per table, the columns evaluating the test's agreements reads (for empty tables)."""
+    names = sorted({e.agreement.name for e in case.expectations})
+    plan = build_plan(model, [model.agreements[n] for n in names])
+    out: dict[str, set[str]] = {}
+    for scan in plan.scans:
+        out.setdefault(scan.source.table, set()).update(scan.columns)
+    return {table: frozenset(columns) for table, columns in out.items()}
 
 
 def _key(e: m.Expectation) -> str | None:

@@ -49,13 +49,14 @@ def cell_value(cell: ast.Node) -> object:
     raise TypeError(f"not a cell: {type(cell).__name__}")  # pragma: no cover
 
 
-def inline_table(data: m.TestData) -> pa.Table:
+def inline_table(data: m.TestData, reads: frozenset[str] = frozenset()) -> pa.Table:
     """The Arrow table of an inline `data` item. `{}` (no header) is an empty table with the
-    columns the source declares: time (or start and end), key, and the columns with a unit."""
+    columns the source declares (time or start and end, key, the columns with a unit) and,
+    typed null, the other columns `reads` names: those the evaluation reads."""
     table = data.table
     assert table is not None
     if not table.columns:
-        return empty_declared_table(data.source)
+        return empty_declared_table(data.source, reads)
     columns = {}
     for i, (name, kind) in enumerate(zip(table.columns, data.column_kinds, strict=True)):
         values = [cell_value(row.cells[i]) for row in table.rows]
@@ -63,7 +64,7 @@ def inline_table(data: m.TestData) -> pa.Table:
     return pa.table(columns)
 
 
-def empty_declared_table(source: m.Source) -> pa.Table:
+def empty_declared_table(source: m.Source, reads: frozenset[str] = frozenset()) -> pa.Table:
     epoch = source.time_form in ("epoch_ms", "epoch_s")
     time_type = pa.int64() if epoch else ARROW_TYPES["timestamp"]
     fields: list[tuple[str, pa.DataType]] = []
@@ -75,20 +76,23 @@ def empty_declared_table(source: m.Source) -> pa.Table:
     if source.key_column is not None:
         fields.append((source.key_column, pa.string()))
     fields += [(column, pa.float64()) for column in sorted(source.units)]
+    known = {name for name, _ in fields}
+    fields += [(column, pa.null()) for column in sorted(reads - known)]
     schema = pa.schema(list(dict(fields).items()))
     return schema.empty_table()
 
 
-def bind(data: tuple[m.TestData, ...], scratch: Path) -> dict[str, str]:
+def bind(data: tuple[m.TestData, ...], scratch: Path,
+         reads: dict[str, frozenset[str]] | None = None) -> dict[str, str]:
     """`{table: path}` for the engine: fixtures as they are, inline tables written as
-    `scratch/TABLE.arrow`."""
+    `scratch/TABLE.arrow`. `reads` gives, per table, the columns the evaluation reads."""
     out: dict[str, str] = {}
     for d in data:
         if d.path is not None:
             out[d.source.table] = d.path
             continue
         path = scratch / f"{d.source.table}.arrow"
-        table = inline_table(d)
+        table = inline_table(d, (reads or {}).get(d.source.table, frozenset()))
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         out[d.source.table] = str(path)
