@@ -93,8 +93,12 @@ def read_scans(
     """Read and prepare every scan of `plan`; events only for the time the agreements'
     `periods` span (any list of instances: `slang status` adds its burn-rate windows).
     `extra_columns` ({source id: columns}) reads more than the plan needs (`slang diagnose
-    --by`)."""
+    --by`). Arrow allocates from jemalloc from here on unless `ARROW_DEFAULT_MEMORY_POOL` is
+    set (see memory_pool.py: it returns freed decoding buffers to the system)."""
     from slang.engine.data import read_source
+    from slang.engine.memory_pool import prefer_jemalloc
+
+    prefer_jemalloc()
 
     diags: list[Diagnostic] = []
     scans: dict[str, PreparedScan] = {}
