@@ -450,7 +450,7 @@ class Executor:
         lo = int(np.searchsorted(t, p.start_us, side="left"))
         hi = int(np.searchsorted(t, until, side="left"))
         t_p = t[lo:hi]
-        in_time = iv.contains(time.counted, t_p)
+        in_time = _within(time.counted, t_p)
         avail = iv.contains(time.available, t_p)
         base = self.mask(scan, a.service.key, sel.condition, table, sel, a)[lo:hi] & in_time
         return PeriodRows(scan, table, lo, hi, t_p, base, avail)
@@ -505,6 +505,14 @@ class Executor:
         good = Fraction(measured_us - down_us, US)
         total = Fraction(measured_us, US)
         return Measure(good / total, good, total, extra={"downtime_s": _seconds(down_us)})
+
+
+def _within(counted: iv.Intervals, t: np.ndarray) -> np.ndarray:
+    """`iv.contains` for times in order: when one piece holds the first and the last, it
+    holds them all (most objectives count the whole period)."""
+    if len(counted) == 1 and len(t) and counted.starts[0] <= t[0] and t[-1] < counted.ends[0]:
+        return np.ones(len(t), bool)
+    return iv.contains(counted, t)
 
 
 # ------------------------------------------------------------------------------ aggregations

@@ -164,6 +164,8 @@ def contains(a: Intervals, ts: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     t = np.asarray(ts, dtype=I64)
     if len(a) == 0:
         return np.zeros(t.shape, dtype=bool)
+    if len(a) == 1:  # the usual counted time without hours: two comparisons, no search
+        return (t >= a.starts[0]) & (t < a.ends[0])
     idx = np.searchsorted(a.starts, t, side="right") - 1
     safe = np.maximum(idx, 0)
     return (idx >= 0) & (t < a.ends[safe])
