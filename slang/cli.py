@@ -634,12 +634,15 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
               help="Read a table from this path instead of the one the manifest records.")
 @click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
               help="A bindings YAML file overriding the manifest's data paths.")
+@click.option("--expect-manifest", metavar="HASH",
+              help="The manifest sha256 the audit printed, kept elsewhere: the bundle's "
+              "manifest must still have it (catches a bundle rewritten consistently).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write the result to FILE instead of stdout.")
-def verify(bundle: Path, data: tuple[str, ...], bind: str | None, fmt: str,
-           output: Path | None) -> None:
+def verify(bundle: Path, data: tuple[str, ...], bind: str | None, expect_manifest: str | None,
+           fmt: str, output: Path | None) -> None:
     """Re-run an evidence bundle and confirm it gives byte-identical results.
 
     The policies come from the bundle, the data from the paths its manifest records (relative
@@ -651,10 +654,11 @@ def verify(bundle: Path, data: tuple[str, ...], bind: str | None, fmt: str,
     from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
     from slang.evidence.verify import render_json, render_text, verify_bundle
 
+    _sha256_or_stop(expect_manifest, "--expect-manifest", fmt)
     try:
         layers = [load_bindings_file(bind)] if bind else []
         overrides = merge_bindings(*layers, parse_data_options(data))
-        result = verify_bundle(bundle, overrides)
+        result = verify_bundle(bundle, overrides, expect_manifest)
     except SlangError as exc:
         _stop(exc.diagnostics, fmt)
     if result.problems and not any(f.failing for f in result.findings):
@@ -694,13 +698,9 @@ def ledger_verify(path: Path, expect_head: str | None, fmt: str) -> None:
     removed, inserted or reordered (or the expected head is missing), 2 when the ledger cannot
     be read.
     """
-    import re
-
     from slang.evidence.ledger import render_verify, verify_ledger
 
-    if expect_head is not None and not re.fullmatch(r"[0-9a-f]{64}", expect_head):
-        _stop([error(INVALID_INPUT, f"--expect-head `{expect_head}` is not a SHA-256 hash",
-                     _input_span(), "give the 64 lowercase hex digits an append printed")], fmt)
+    _sha256_or_stop(expect_head, "--expect-head", fmt)
     try:
         check = verify_ledger(path, expect_head)
     except SlangError as exc:
@@ -749,6 +749,14 @@ def ledger_show(path: Path, agreements: tuple[str, ...], date_from: str | None,
     chosen = select(check.entries, agreements=agreements, date_from=lo, date_to=hi,
                     everything=everything)
     _emit(render_show(check, chosen, fmt, everything), output, stop_fmt)
+
+
+def _sha256_or_stop(value: str | None, option: str, fmt: str) -> None:
+    import re
+
+    if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
+        _stop([error(INVALID_INPUT, f"{option} `{value}` is not a SHA-256 hash", _input_span(),
+                     "give the 64 lowercase hex digits slang printed")], fmt)
 
 
 def _stderr_is_terminal() -> bool:

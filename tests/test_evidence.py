@@ -482,3 +482,28 @@ def test_test_files_are_not_part_of_the_audited_estate(estate: Path) -> None:
     manifest = json.loads((estate / "ev" / "manifest.json").read_text())
     assert [p["path"] for p in manifest["policies"]] == ["policies/checkout.sla"]
     assert verify("ev")[0] == 0
+
+
+def test_a_consistently_rewritten_bundle_is_caught_by_the_kept_manifest_hash(
+        estate: Path) -> None:
+    _, _, err = audit("--evidence", "ev")
+    kept = err.split("manifest sha256 ")[1].split(")")[0]
+    assert verify("ev", "--expect-manifest", kept)[0] == 0
+    # Someone edits the data, re-runs the audit into a fresh bundle and swaps it in: it verifies
+    # against the new data, but its manifest is not the one whose hash was kept.
+    (estate / "data" / "requests.csv").write_text(requests_csv(bad=(10,)), encoding="utf-8")
+    shutil.rmtree(estate / "ev")
+    audit("--evidence", "ev")
+    assert verify("ev")[0] == 0
+    code, doc, _ = verify("ev", "--expect-manifest", kept)
+    assert code == 1
+    assert failing(doc) == [("manifest_changed", "manifest.json")]
+    code, _, err = run("verify", "ev", "--expect-manifest", "nope")
+    assert code == 2 and "SLG0004" in err
+
+
+def test_a_bundle_without_policies_is_damaged(estate: Path) -> None:
+    audit("--evidence", "ev")
+    shutil.rmtree(estate / "ev" / "policies")
+    code, _, err = run("verify", "ev")
+    assert code == 2 and "SLG0912" in err

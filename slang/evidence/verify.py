@@ -186,14 +186,24 @@ def _sha(data: bytes) -> str:
 
 
 def verify_bundle(bundle: str | os.PathLike[str],
-                  overrides: Mapping[str, str] | None = None) -> Verification:
+                  overrides: Mapping[str, str] | None = None,
+                  expect_manifest: str | None = None) -> Verification:
     """Re-run the bundle at `bundle` and compare (see the module docstring). `overrides` binds
     tables to other paths than the manifest's (`{table: path}`), e.g. after data moved.
-    Raises SlangError (SLG0910-SLG0912) for a bundle that cannot be read."""
+    `expect_manifest` is the manifest hash the audit printed, kept elsewhere: a manifest
+    rewritten to match edited files no longer has it. Raises SlangError (SLG0910-SLG0912) for
+    a bundle that cannot be read."""
     root = Path(bundle)
     manifest = read_manifest(root)
     contents = _bundle_bytes(root, manifest)
     out = Verification(root.as_posix(), manifest)
+    if expect_manifest is not None:
+        actual = _sha((root / MANIFEST).read_bytes())
+        if actual != expect_manifest:
+            out.findings.append(Finding(
+                "manifest_changed", MANIFEST, f"{MANIFEST} is not the one the audit wrote: its "
+                f"sha256 is {_short(actual)}, not the expected {_short(expect_manifest)}",
+                expect_manifest, actual))
     out.findings += _file_findings(manifest, contents)
     out.findings += _policy_findings(manifest, contents)
     out.findings += _environment_findings(manifest)
@@ -297,6 +307,11 @@ def _rerun(root: Path, manifest: Mapping[str, Any], overrides: dict[str, str],
 
     entries = [p["bundled"].removeprefix(f"{POLICIES}/") for p in manifest["policies"]
                if p["origin"] != "import" and p["bundled"].startswith(f"{POLICIES}/")]
+    if not entries or not (root / POLICIES).is_dir():
+        raise SlangError([error(MISSING_FILE, f"the bundle holds no policy files to re-run "
+                                f"(no `{POLICIES}/` entries in {MANIFEST}, or no `{POLICIES}/` "
+                                "directory)", _span(root.as_posix()),
+                                "the bundle is damaged; use an intact copy of it")])
     with _working_directory(root / POLICIES):
         model = load(entries, tests=False)
     model.files = [replace(f, path=shown_path(f.path)) for f in model.files]
