@@ -114,7 +114,7 @@ def diagnose(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *, agre
     wanted = {objective} if objective is not None else {o.name for o in a.objectives}
     p = _period(a, period, as_of)
     now = to_us(as_of)
-    plan = build_plan(model, [a])
+    plan = build_plan(model, [a], as_of=as_of)
     executor = Executor(_read(plan, data, p, now), now)
     chosen = []
     for ev in plan.evaluations:

@@ -107,7 +107,7 @@ def status(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *,
         else:
             running[a.name] = p
     agreements = [model.agreements[n] for n in sorted(running)]
-    plan = build_plan(model, agreements)
+    plan = build_plan(model, agreements, as_of=as_of)
     spans = {a.name: [running[a.name], *_window_spans(a, running[a.name], as_of_us, plan)]
              for a in agreements}
     scans, _ = read_scans(plan, data, spans, as_of_us)
