@@ -33,13 +33,12 @@ import pyarrow.compute as pc
 from slang.diagnose import buckets as bk
 from slang.diagnostics import Diagnostic, SlangError, error
 from slang.engine.arrow import (
-    _NUMPY_CMP,
     US,
     Executor,
     PeriodRows,
     PreparedScan,
-    _column_values,
-    float_threshold,
+    column_values,
+    values_satisfy,
 )
 from slang.engine.audit import read_scans
 from slang.engine.calendar_time import to_us
@@ -281,11 +280,8 @@ def _bad_rows(executor: Executor, ev: Evaluation, rows: PeriodRows) -> np.ndarra
         op, threshold = ind.op, exact(ind.threshold)
     else:
         op, threshold = o.target.op, exact(o.target.value)
-    values, valid = _column_values(rows.table, inner.column, rows.lo, rows.hi)
-    fop, bound = float_threshold(op, threshold)
-    with np.errstate(invalid="ignore"):
-        ok = _NUMPY_CMP[fop](values, bound)
-    return counted & valid & ~ok
+    values, valid = column_values(rows.table, inner.column, rows.lo, rows.hi)
+    return counted & valid & ~values_satisfy(values, op, threshold)
 
 
 def _event_groups(rows: PeriodRows, bad: np.ndarray, by: tuple[str, ...], top: int

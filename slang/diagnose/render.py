@@ -9,7 +9,8 @@ from typing import Any
 
 from slang.diagnose.build import Bucket, Diagnosis, ObjectiveDiagnosis
 from slang.engine.outcome import to_float, to_number
-from slang.report.audit_report import _us_to_text, rfc3339
+from slang.report.audit_report import rfc3339
+from slang.report.plain import instant_text, table
 from slang.report.render import fmt_value
 
 SCHEMA_VERSION = 1
@@ -23,8 +24,8 @@ def to_dict(d: Diagnosis) -> dict[str, Any]:
         "agreement": d.agreement.name,
         "timezone": d.agreement.timezone,
         "period": p.label,
-        "period_start": _us_to_text(p.start_us),
-        "period_end": _us_to_text(p.end_us),
+        "period_start": instant_text(p.start_us),
+        "period_end": instant_text(p.end_us),
         "complete": p.complete,
         "objective_asked": d.asked,
         "objectives": [_objective(o) for o in d.objectives],
@@ -40,8 +41,8 @@ def _bucket(b: Bucket, o: ObjectiveDiagnosis, by: tuple[str, ...] = ()) -> dict[
     if by:
         out["values"] = {c: _json_value(v) for c, v in zip(by, b.values, strict=True)}
     else:
-        out["start"] = None if b.start_us is None else _us_to_text(b.start_us)
-        out["end"] = None if b.end_us is None else _us_to_text(b.end_us)
+        out["start"] = None if b.start_us is None else instant_text(b.start_us)
+        out["end"] = None if b.end_us is None else instant_text(b.end_us)
     out.update({
         "bad": to_number(b.bad), "total": to_number(b.total),
         "share_of_bad": _share(b.bad, o.bad), "share_of_budget": _share(b.bad, o.allowed),
@@ -136,8 +137,6 @@ def _nothing(doc: dict[str, Any]) -> str:
 
 
 def render_text(d: Diagnosis) -> str:
-    from slang.report.render import _table
-
     doc = to_dict(d)
     out = [_heading(doc)]
     if not doc["objectives"]:
@@ -149,7 +148,7 @@ def render_text(d: Diagnosis) -> str:
             header = [title.upper(), "BAD", "INTERVALS" if title.startswith("by ")
                       and o["unit"] == "seconds" else total_word, "SHARE OF BAD",
                       "SHARE OF BUDGET"]
-            out += [""] + (["  " + line for line in _table(header, rows)] if rows
+            out += [""] + (["  " + line for line in table(header, rows)] if rows
                            else [f"  {title}: none"])
     return "\n".join(out) + "\n"
 

@@ -547,6 +547,20 @@ def _column_values(table: pa.Table, column: str, lo: int, hi: int) -> tuple[np.n
     return values, valid
 
 
+def column_values(table: pa.Table, column: str, lo: int, hi: int) -> tuple[np.ndarray,
+                                                                         np.ndarray]:
+    """Rows `[lo, hi)` of a column as doubles, and which of them are usable values."""
+    return _column_values(table, column, lo, hi)
+
+
+def values_satisfy(values: np.ndarray, op: str, threshold: Fraction) -> np.ndarray:
+    """`value op threshold` for each double, decided exactly (`float_threshold`); NaN never
+    satisfies."""
+    fop, bound = float_threshold(op, threshold)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(_NUMPY_CMP[fop](values, bound), dtype=bool)
+
+
 def _value(ind: m.ValueIndicator, table: pa.Table, lo: int, hi: int, base: np.ndarray) -> Measure:
     if ind.function == "count":
         n = int(base.sum())

@@ -11,7 +11,8 @@ from typing import Any
 
 from slang.engine.burn import BurnCheck, WindowRate
 from slang.engine.outcome import to_float
-from slang.report.audit_report import _us_to_text, rfc3339
+from slang.report.audit_report import rfc3339
+from slang.report.plain import instant_text, table
 from slang.report.render import fmt_value
 from slang.semantics.burn_rates import duration_text, percent_text
 from slang.status.build import ObjectiveStatus, StatusReport
@@ -48,8 +49,8 @@ def _row(s: ObjectiveStatus) -> dict[str, Any]:
         "customer": r.agreement.customer,
         "objective": r.objective.name,
         "period": r.period.label,
-        "period_start": _us_to_text(r.period.start_us),
-        "period_end": _us_to_text(r.period.end_us),
+        "period_start": instant_text(r.period.start_us),
+        "period_end": instant_text(r.period.end_us),
         "indicator": r.indicator,
         "status": r.status,
         "measured": to_float(r.measure.measured) if r.status != "no_data" else None,
@@ -58,7 +59,7 @@ def _row(s: ObjectiveStatus) -> dict[str, Any]:
         "projected": to_float(f.projected),
         "burn_rate": to_float(f.burn_rate),
         "budget_remaining": to_float(f.budget_remaining),
-        "exhaustion": None if f.exhaustion_us is None else _us_to_text(f.exhaustion_us),
+        "exhaustion": None if f.exhaustion_us is None else instant_text(f.exhaustion_us),
         "alerts": [_alert(c) for c in s.alerts],
         "firing": [_alert_text(c) for c in s.firing],
         "notify": list(s.notify),
@@ -122,11 +123,9 @@ def _summary(doc: dict[str, Any]) -> str:
 
 
 def render_text(report: StatusReport) -> str:
-    from slang.report.render import _table
-
     doc = to_dict(report)
     out = [f"slang status as of {doc['as_of']}", ""]
-    out += _table(list(HEADER), [_cells(r) for r in doc["objectives"]])
+    out += table(list(HEADER), [_cells(r) for r in doc["objectives"]])
     firing = [(r, f) for r in doc["objectives"] for f in r["firing"]]
     if firing:
         out += ["", "Burn-rate alerts firing:"]
