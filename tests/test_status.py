@@ -6,7 +6,9 @@ Small tables in `tmp_path` (the engine tests' estate: service `svc`, `requests` 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import tempfile
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import slang
 from slang.cli import main
@@ -365,3 +369,33 @@ def test_demo_partner_api_pages_during_the_order_feed_incident(demo_bindings: Pa
                                        str(demo_bindings), "--as-of", "2026-11-12T19:00:00Z"])
     assert result.exit_code == 1, result.output
     assert "partner_api_us.availability: page 2% in 1h / 5m:" in result.output
+
+
+# ------------------------------------------------------------------------------ properties
+
+WINDOW_MINUTES = 3 * 24 * 60
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, WINDOW_MINUTES), st.booleans()), min_size=1,
+                max_size=60),
+       st.integers(1, WINDOW_MINUTES))
+def test_window_rates_match_a_row_by_row_count(rows: list[tuple[int, bool]],
+                                               as_of_minute: int) -> None:
+    """Each default alert's long and short rates are (bad / total) / (1 - t) over exactly the
+    rows in `[as_of - window, as_of)`, counted here one row at a time."""
+    rows = sorted(rows)
+    times = hours_from_nov(*(m / 60 for m, _ in rows))
+    codes = [500 if bad else 200 for _, bad in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        report = run(Path(tmp), agreement(AVAILABILITY), {"requests": {"ts": times,
+                                                                       "status": codes}},
+                     (dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+                      + dt.timedelta(minutes=as_of_minute)).isoformat())
+    for check in row(report, "availability").alerts:
+        for length, got in ((check.alert.long_window, check.long),
+                            (check.alert.short_window, check.short)):
+            start = as_of_minute - length // dt.timedelta(minutes=1)
+            inside = [bad for m, bad in rows if max(start, 0) <= m < as_of_minute]
+            want = (Fraction(sum(inside), len(inside)) * 1000) if inside else None
+            assert got.rate == want, (check.alert, length)
