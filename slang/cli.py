@@ -65,8 +65,6 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PLANNED = (
     "report",
     "catalogue",
-    "import",
-    "export",
 )
 
 
@@ -1102,3 +1100,117 @@ def whatif(paths: tuple[str, ...], edits: tuple[str, ...], data: tuple[str, ...]
     _emit(render_with_impact(changes, result, fmt, parsed), output, stop_fmt)
     raise click.exceptions.Exit(
         EXIT_FINDINGS if result.changed and fail_on == "change" else EXIT_OK)
+
+
+# ---------------------------------------------------------------------------- import / export
+
+
+def _expand_inputs(paths: Sequence[str]) -> list[str]:
+    """Files as given; a directory stands for its `*.yaml` and `*.yml` files, sorted."""
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(str(f) for f in sorted(path.iterdir())
+                       if f.suffix in (".yaml", ".yml") and f.is_file())
+        else:
+            out.append(p)
+    return out
+
+
+def _report_import(result: Any, fmt: str, output_dir: Path | None) -> None:
+    """Write the imported slang (stdout, or one `.sla` per input file in DIR), then the
+    diagnostics on stderr; exit 2 if an input could not be read or was invalid."""
+    if output_dir is not None:
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            for source, text in result.files:
+                (output_dir / (Path(source).stem + ".sla")).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _stop([error(INVALID_INPUT, f"cannot write to `{output_dir}`: {exc.strerror}",
+                         _input_span())], fmt)
+    elif result.files:
+        click.echo(result.combined(), nl=False)
+    if fmt == "json":
+        click.echo(render_json(result.diagnostics), err=True)
+    elif result.diagnostics:
+        click.echo(render_text_all(result.diagnostics, result.texts), err=True)
+    if any(d.severity is Severity.ERROR for d in result.diagnostics):
+        raise click.exceptions.Exit(EXIT_UNABLE)
+
+
+_FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="How diagnostics are written on stderr.")
+
+
+@main.group(name="import", context_settings=_CONTEXT)
+@_FORMAT_OPTION
+@click.pass_context
+def import_group(ctx: click.Context, fmt: str) -> None:
+    """Turn OpenSLO or Sloth documents into slang policies.
+
+    What a document says that slang cannot carry is a coded warning naming the file, the line
+    and the field (SLG10xx). See docs/interop.md.
+    """
+    ctx.obj = {"fmt": fmt}
+
+
+@import_group.command(
+    name="openslo",
+    epilog="\b\nExamples:\n  slang import openslo slos/ -o policies/imported\n"
+    "  slang import openslo service.yaml slo.yaml > imported.sla",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              metavar="DIR", help="Write one .sla file per input file here (else stdout).")
+@click.pass_context
+def import_openslo_command(ctx: click.Context, files: tuple[str, ...],
+                           output_dir: Path | None) -> None:
+    """OpenSLO v1 and v1alpha documents (Service, SLO, SLI, DataSource, AlertPolicy,
+    AlertCondition, AlertNotificationTarget) as formatted slang."""
+    from slang.interop.openslo import import_openslo
+
+    _report_import(import_openslo(_expand_inputs(files)), ctx.obj["fmt"], output_dir)
+
+
+@main.group(name="export", context_settings=_CONTEXT)
+@_FORMAT_OPTION
+@click.pass_context
+def export_group(ctx: click.Context, fmt: str) -> None:
+    """Write agreements in other tools' formats: OpenSLO documents, Prometheus rules.
+
+    What slang says that the target cannot carry is a coded warning (SLG10xx) on stderr. See
+    docs/interop.md.
+    """
+    ctx.obj = {"fmt": fmt}
+
+
+def _report_export(text: str, diags: Sequence[Diagnostic], sources: SourceCache, fmt: str,
+                   output: Path | None) -> None:
+    _emit(text, output, fmt)
+    if fmt == "json":
+        click.echo(render_json(diags), err=True)
+    elif diags:
+        click.echo(render_text_all(diags, sources), err=True)
+
+
+@export_group.command(
+    name="prometheus",
+    epilog="\b\nExamples:\n  slang export prometheus policies/ -o rules/slang.rules.yaml\n"
+    "  promtool check rules rules/slang.rules.yaml",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the rule file here instead of stdout.")
+@click.pass_context
+def export_prometheus_command(ctx: click.Context, paths: tuple[str, ...],
+                              output: Path | None) -> None:
+    """Recording rules and multi-window multi-burn-rate alerts (Prometheus rule-file YAML) for
+    the ratio objectives of agreed agreements whose sources have a `prometheus` block."""
+    from slang.interop.prometheus import export_prometheus
+
+    fmt = ctx.obj["fmt"]
+    model = _load_valid(paths, fmt)
+    result = export_prometheus(model)
+    _report_export(result.text, result.diagnostics, model.texts, fmt, output)

@@ -13,6 +13,7 @@ layer so that a code tells where to look:
     SLG07xx  evaluation
     SLG08xx  policy tests (`test` blocks in `*_test.sla` files)
     SLG09xx  evidence bundles, verification and the ledger
+    SLG10xx  import and export (OpenSLO, Sloth, Prometheus rules)
 
 `docs/errors.md` documents every code; a test keeps the two in step.
 """

@@ -84,6 +84,7 @@ GROUPS = {
     "SLG07": "## SLG07xx: evaluation",
     "SLG08": "## SLG08xx: policy tests",
     "SLG09": "## SLG09xx: evidence, verification and ledger",
+    "SLG10": "## SLG10xx: import and export",
 }
 
 
@@ -275,10 +276,14 @@ def test_text_and_json_agree(path: Path) -> None:
 
 
 def test_command_line_cases_stop_with_exit_code_2() -> None:
+    """An error stops the command (2); warnings alone (`slang import` telling what it could not
+    carry) leave it successful."""
     cli_cases = [p for p in CASES if read_case(p).cli is not None]
     assert cli_cases
     for path in cli_cases:
-        assert run(path).exit_code == 2, path.name
+        result = run(path)
+        errors = any(d["severity"] == "error" for d in result.diagnostics)
+        assert result.exit_code == (2 if errors else 0), path.name
 
 
 def test_a_file_that_is_not_utf8_is_reported_without_reading_it_as_policy() -> None:

@@ -32,10 +32,11 @@ def test_the_block_resolves_to_a_mapping(tmp_path) -> None:
     assert model.ok, model.diagnostics
     prom = model.sources["requests"].prometheus
     assert prom is not None
-    assert prom.total.expr == (
+    total = prom.denominator("availability")
+    assert total is not None and total.expr == (
         'sum(rate(http_requests_total{service="{{service}}"}[{{window}}]))'
     )
-    assert prom.total.text == 'http_requests_total{service="{{service}}"}'
+    assert total.text == 'http_requests_total{service="{{service}}"}'
     assert prom.labels == (("team", "payments"), ("tier", "1"))
     role, query = prom.numerator("availability")
     assert role == "good" and query.expr.startswith("sum(rate(http_requests_total{")
@@ -79,3 +80,17 @@ def test_unbalanced_brackets_are_found_outside_strings() -> None:
     assert unbalanced('sum(rate(x[5m])') == "("
     assert unbalanced('x{a="b"') == "{"
     assert unbalanced('x{a="b}') == '"'
+
+
+def test_named_queries_pair_up(tmp_path) -> None:
+    text = ('events r from "r" { prometheus { total "a" good latency "b" '
+            'total authorise "c" } }\n')
+    model = _model(text, tmp_path)
+    assert [(d.code, d.message) for d in model.errors] == [
+        ("SLG0441", "`total authorise` has no `good` or `bad` to go with it")]
+    text = 'events r from "r" { prometheus { total x "a" good "b" good x "c" } }\n'
+    model = _model(text, tmp_path)
+    assert [(d.code, d.message) for d in model.errors] == [
+        ("SLG0441", "no `total` for the unnamed `good`/`bad`")]
+    ok = 'events r from "r" { prometheus { total "a" good latency "b" } }\n'
+    assert _model(ok, tmp_path).errors == []

@@ -88,15 +88,24 @@ class PromQuery:
 class PrometheusMapping:
     """How a source's rows map to Prometheus series (a source's `prometheus { ... }` block).
 
-    `good` and `bad` are keyed by objective name, `None` for the default: an objective reads
-    its own entry if there is one, else the default. `labels` are added to every exported rule.
+    `total`, `good` and `bad` are keyed by objective name, `None` for the default: an objective
+    reads its own entry if there is one, else the default. `labels` are added to every exported
+    rule.
     """
 
-    total: PromQuery
+    total: tuple[tuple[str | None, PromQuery], ...]
     good: tuple[tuple[str | None, PromQuery], ...]
     bad: tuple[tuple[str | None, PromQuery], ...]
     labels: tuple[tuple[str, str], ...]
     span: Span = field(default=NO_SPAN, compare=False)
+
+    def denominator(self, objective: str) -> PromQuery | None:
+        """The `total` query for an objective of this name."""
+        for key in (objective, None):
+            for name, query in self.total:
+                if name == key:
+                    return query
+        return None
 
     def numerator(self, objective: str) -> tuple[str, PromQuery] | None:
         """(`good` or `bad`, query) for an objective of this name; None if neither applies."""

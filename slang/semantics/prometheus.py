@@ -72,7 +72,7 @@ def unbalanced(text: str) -> str | None:
 
 def resolve_prometheus(prom: ast.PrometheusMap, has_key: bool, diags: list[Diagnostic]
                        ) -> m.PrometheusMapping | None:
-    total: m.PromQuery | None = None
+    total: dict[str | None, m.PromQuery] = {}
     good: dict[str | None, m.PromQuery] = {}
     bad: dict[str | None, m.PromQuery] = {}
     labels: dict[str, str] = {}
@@ -85,13 +85,6 @@ def resolve_prometheus(prom: ast.PrometheusMap, has_key: bool, diags: list[Diagn
         scope = item.objective.name if item.objective is not None else None
         query = _query(item, diags)
         if query is None:
-            ok = False
-            continue
-        if item.role == "total" and item.objective is not None:
-            diags.append(error(
-                "SLG0441", "`total` applies to every objective; it takes no objective name",
-                item.objective.span, 'write `total "..."`; name objectives on `good` or `bad`',
-            ))
             ok = False
             continue
         clash = seen.get((item.role, scope)) or (
@@ -109,10 +102,10 @@ def resolve_prometheus(prom: ast.PrometheusMap, has_key: bool, diags: list[Diagn
             continue
         seen[(item.role, scope)] = item
         if item.role == "total":
-            total = query
+            total[scope] = query
         else:
             (good if item.role == "good" else bad)[scope] = query
-    if ok and total is None:
+    if ok and not total:
         diags.append(error("SLG0441", "the prometheus block has no `total` query", prom.span,
                            'add `total "SELECTOR"`: the series every event counts in'))
         ok = False
@@ -120,9 +113,11 @@ def resolve_prometheus(prom: ast.PrometheusMap, has_key: bool, diags: list[Diagn
         diags.append(error("SLG0441", "the prometheus block has no `good` or `bad` query",
                            prom.span, 'add `good "SELECTOR"` (or `bad "SELECTOR"`)'))
         ok = False
-    if not ok or total is None:
+    if ok:
+        ok = _pairs_up(prom, total, good, bad, diags)
+    if not ok:
         return None
-    queries = [total, *good.values(), *bad.values()]
+    queries = [*total.values(), *good.values(), *bad.values()]
     if has_key and not any("service" in _placeholders(q.text) for q in queries):
         diags.append(warning(
             "SLG0443", "the prometheus queries do not use `{{service}}`", prom.span,
@@ -130,9 +125,31 @@ def resolve_prometheus(prom: ast.PrometheusMap, has_key: bool, diags: list[Diagn
             'export the same series; add a matcher such as `service="{{service}}"`',
         ))
     return m.PrometheusMapping(
-        total=total, good=tuple(good.items()), bad=tuple(bad.items()),
+        total=tuple(total.items()), good=tuple(good.items()), bad=tuple(bad.items()),
         labels=tuple(sorted(labels.items())), span=prom.span,
     )
+
+
+def _pairs_up(prom: ast.PrometheusMap, total: dict[str | None, m.PromQuery],
+              good: dict[str | None, m.PromQuery], bad: dict[str | None, m.PromQuery],
+              diags: list[Diagnostic]) -> bool:
+    """Every numerator has a total (its own or the unnamed one); a named total has a
+    numerator (its own or the unnamed one)."""
+    numerators = set(good) | set(bad)
+    ok = True
+    for name in sorted((n for n in numerators if n not in total and None not in total),
+                       key=str):
+        what = f"objective `{name}`" if name else "the unnamed `good`/`bad`"
+        diags.append(error("SLG0441", f"no `total` for {what}", prom.span,
+                           'add an unnamed `total "..."`'
+                           + (f' or `total {name} "..."`' if name else "")))
+        ok = False
+    for name in sorted(n for n in total if n is not None and n not in numerators
+                       and None not in numerators):
+        diags.append(error("SLG0441", f"`total {name}` has no `good` or `bad` to go with it",
+                           prom.span, f'add `good {name} "..."` or `bad {name} "..."`'))
+        ok = False
+    return ok
 
 
 def _placeholders(text: str) -> list[str]:
