@@ -1145,15 +1145,12 @@ _FORMAT_OPTION = click.option(
 
 
 @main.group(name="import", context_settings=_CONTEXT)
-@_FORMAT_OPTION
-@click.pass_context
-def import_group(ctx: click.Context, fmt: str) -> None:
+def import_group() -> None:
     """Turn OpenSLO or Sloth documents into slang policies.
 
     What a document says that slang cannot carry is a coded warning naming the file, the line
     and the field (SLG10xx). See docs/interop.md.
     """
-    ctx.obj = {"fmt": fmt}
 
 
 @import_group.command(
@@ -1164,26 +1161,22 @@ def import_group(ctx: click.Context, fmt: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
               metavar="DIR", help="Write one .sla file per input file here (else stdout).")
-@click.pass_context
-def import_openslo_command(ctx: click.Context, files: tuple[str, ...],
-                           output_dir: Path | None) -> None:
+@_FORMAT_OPTION
+def import_openslo_command(files: tuple[str, ...], output_dir: Path | None, fmt: str) -> None:
     """OpenSLO v1 and v1alpha documents (Service, SLO, SLI, DataSource, AlertPolicy,
     AlertCondition, AlertNotificationTarget) as formatted slang."""
     from slang.interop.openslo import import_openslo
 
-    _report_import(import_openslo(_expand_inputs(files)), ctx.obj["fmt"], output_dir)
+    _report_import(import_openslo(_expand_inputs(files)), fmt, output_dir)
 
 
 @main.group(name="export", context_settings=_CONTEXT)
-@_FORMAT_OPTION
-@click.pass_context
-def export_group(ctx: click.Context, fmt: str) -> None:
+def export_group() -> None:
     """Write agreements in other tools' formats: OpenSLO documents, Prometheus rules.
 
     What slang says that the target cannot carry is a coded warning (SLG10xx) on stderr. See
     docs/interop.md.
     """
-    ctx.obj = {"fmt": fmt}
 
 
 def _report_export(text: str, diags: Sequence[Diagnostic], sources: SourceCache, fmt: str,
@@ -1203,14 +1196,12 @@ def _report_export(text: str, diags: Sequence[Diagnostic], sources: SourceCache,
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the rule file here instead of stdout.")
-@click.pass_context
-def export_prometheus_command(ctx: click.Context, paths: tuple[str, ...],
-                              output: Path | None) -> None:
+@_FORMAT_OPTION
+def export_prometheus_command(paths: tuple[str, ...], output: Path | None, fmt: str) -> None:
     """Recording rules and multi-window multi-burn-rate alerts (Prometheus rule-file YAML) for
     the ratio objectives of agreed agreements whose sources have a `prometheus` block."""
     from slang.interop.prometheus import export_prometheus
 
-    fmt = ctx.obj["fmt"]
     model = _load_valid(paths, fmt)
     result = export_prometheus(model)
     _report_export(result.text, result.diagnostics, model.texts, fmt, output)
