@@ -174,7 +174,8 @@ def _argv() -> list[str]:
     context_settings=_CONTEXT,
     epilog="\b\nExamples:\n  slang check policies/\n  slang fmt --check policies/\n"
     "  slang audit policies/ --bind bindings.yaml --period 2026-10\n"
-    "  slang diff main:policies policies\n\n"
+    "  slang diff main:policies policies\n"
+    "  slang verify evidence/2026-10\n\n"
     "Planned, not yet available: " + ", ".join(PLANNED) + ".\n\n"
     "Exit codes: 0 ok, 1 findings, 2 the command could not do its job. See docs/cli.md.",
 )
@@ -576,12 +577,12 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
     del engine  # one engine today; the option is accepted so scripts can name it
     stop_fmt = "json" if fmt == "json" else "text"
     when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
-    from slang.evidence.ledger import append_entries, precheck, report_entries
-
     try:  # before the work, so a wrong DIR or a broken ledger costs nothing
         if evidence is not None:
             check_target(evidence)
         if ledger_path is not None:
+            from slang.evidence.ledger import precheck  # fcntl: imported only when used
+
             precheck(ledger_path)
     except SlangError as exc:
         _stop(exc.diagnostics, stop_fmt)
@@ -608,6 +609,8 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
             click.echo(f"evidence bundle written to {evidence.as_posix()} "
                        f"(manifest sha256 {digest})", err=True)
         if ledger_path is not None:
+            from slang.evidence.ledger import append_entries, report_entries
+
             added = append_entries(ledger_path, report_entries(report, digest))
             click.echo(f"ledger {ledger_path.as_posix()}: appended entries {added.first}-"
                        f"{added.last} ({added.superseded} superseding earlier ones), head "

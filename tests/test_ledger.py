@@ -387,3 +387,11 @@ def test_the_example_estate_ledger_follows_the_schema(tmp_path: Path) -> None:
             checkout["credit_amount"], checkout["currency"]) == ("3000.00", "0", "3000.00", "GBP")
     assert report_entries  # the library call the command uses
     assert len([e for e in stored if e["kind"] == "result"]) == 31
+
+
+def test_seq_must_be_an_integer_not_a_boolean() -> None:
+    forged = {**body(0), "ledger_version": 1, "seq": True, "prev": GENESIS, "supersedes": None}
+    forged["hash"] = entry_hash(forged)
+    check = check_chain((canonical(forged) + "\n").encode(), "l")
+    assert check.problem is not None and check.problem.line == 1
+    assert "it says seq True at line 1" in check.problem.message

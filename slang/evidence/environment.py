@@ -28,13 +28,16 @@ def package_version(name: str) -> str | None:
 
 
 def versions() -> dict[str, str | None]:
-    """slang (the engine), Python and pyarrow: what decides how a report's numbers are computed."""
+    """slang (the engine), Python and pyarrow, which decide how a report's numbers are computed,
+    then the parser (lark) and numpy, which they rely on."""
     from slang import __version__
 
     return {
         "slang": __version__,
         "python": platform.python_version(),
         "pyarrow": package_version("pyarrow"),
+        "lark": package_version("lark"),
+        "numpy": package_version("numpy"),
     }
 
 

@@ -215,7 +215,7 @@ def _check_line(raw: bytes, number: int, prev: str,
         return Problem(number, "not in canonical form: the line was edited (whitespace, key "
                        "order or number format)")
     seq = entry["seq"]
-    if seq != number:
+    if type(seq) is not int or seq != number:
         what = ("an entry before it was removed" if isinstance(seq, int) and seq > number
                 else "it was inserted, or entries were reordered")
         return Problem(number, f"it says seq {seq} at line {number}: {what}")
