@@ -63,7 +63,6 @@ INVALID_INPUT = "SLG0004"
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 PLANNED = (
-    "report",
     "catalogue",
 )
 
@@ -758,6 +757,74 @@ def _sha256_or_stop(value: str | None, option: str, fmt: str) -> None:
     if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
         _stop([error(INVALID_INPUT, f"{option} `{value}` is not a SHA-256 hash", _input_span(),
                      "give the 64 lowercase hex digits slang printed")], fmt)
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang report policies/ --bind out/demo/bindings.yaml --period 2026-10 \\\n"
+    "      --as-of 2026-11-15T00:00:00Z --format html --output review.html\n"
+    "  slang report policies/ --bind bindings.yaml --from 2026-07-01 --to 2026-09-30 \\\n"
+    "      --customer \"Retail BU\" > retail-q3.md",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="Bind a source's table to a file, directory or glob (as in audit).")
+@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="A bindings YAML file (as in audit).")
+@click.option("--period", metavar="LABEL",
+              help="Report the periods that start within a label (as in audit).")
+@click.option("--from", "date_from", metavar="DATE", help="First day of the range (with --to).")
+@click.option("--to", "date_to", metavar="DATE", help="Last day of the range, included.")
+@click.option("--customer", metavar="NAME",
+              help="Only the agreements whose `customer` is NAME (exactly as written).")
+@click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
+              help="The evaluation clock (default now). Give it for reproducible reports.")
+@click.option("--include-drafts", is_flag=True,
+              help="Also report draft and proposed agreements.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown",
+              show_default=True,
+              help="markdown, or html: one self-contained file with inline SVG charts.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default="never",
+              show_default=True,
+              help="Exit 1 when a result is breached (breach), also at risk (at_risk), also "
+              "without data (no_data). The report is written either way.")
+@click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
+def report(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None,
+           period: str | None, date_from: str | None, date_to: str | None,
+           customer: str | None, as_of: str | None, include_drafts: bool, fmt: str,
+           output: Path | None, fail_on: str, no_fail: bool) -> None:
+    """Write a service review report for the agreements under PATHS.
+
+    Per agreement: what was promised (objectives, targets, hours, credit tiers, exclusions
+    and their reasons), what was delivered in each period, breaches, credits owed, error
+    budget used, the trend over the periods and the time each exclusion removed. The HTML
+    form is one file with inline charts (measured against target, the latest period's
+    error-budget burn-down, credits per customer), no scripts and nothing to download.
+    """
+    from slang.engine.audit import PeriodChoice
+    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.report.review import review
+    from slang.report.review_html import render_review_html
+    from slang.report.review_markdown import render_review_markdown
+
+    when = _as_of_or_stop(as_of, "text") or dt.datetime.now(dt.UTC)
+    model = _load_valid(paths, "text")
+    choice = PeriodChoice(period, _date_or_stop(date_from, "--from", "text"),
+                          _date_or_stop(date_to, "--to", "text"))
+    try:
+        layers = [load_bindings_file(bind)] if bind else []
+        tables = merge_bindings(*layers, parse_data_options(data))
+        pack = review(model, tables, choice=choice, as_of=when, customer=customer,
+                      include_drafts=include_drafts)
+    except SlangError as exc:
+        _stop(exc.diagnostics, "text", model.texts)
+    render = render_review_html if fmt == "html" else render_review_markdown
+    _emit(render(pack), output, "text")
+    failing = FAIL_LEVELS["never" if no_fail else fail_on]
+    statuses = {row.status for a in pack.agreements for o in a.objectives for row in o.rows}
+    raise click.exceptions.Exit(EXIT_FINDINGS if statuses & set(failing) else EXIT_OK)
 
 
 def _stderr_is_terminal() -> bool:

@@ -133,6 +133,7 @@ CODE_TITLES: dict[str, str] = {
     "SLG0912": "Evidence bundle file missing",
     "SLG0920": "Ledger cannot be read or written",
     "SLG0921": "Ledger does not verify",
+    "SLG0710": "No agreement for the customer",
     "SLG0020": "Invalid lint configuration",
     "SLG0510": "Service without an agreed agreement",
     "SLG0511": "Agreed agreement without a customer",

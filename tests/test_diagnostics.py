@@ -217,6 +217,15 @@ def _run_side(spec: str) -> Run:
                tuple(d.to_dict() for d in model.diagnostics), None)
 
 
+def _offers_json(command: list[str]) -> bool:
+    """Whether a command has `--format json`: `slang report` writes Markdown or HTML only."""
+    found: click.Command = cli_main
+    for name in command:
+        found = found.commands[name]  # type: ignore[attr-defined]
+    formats = next((p for p in found.params if p.name == "fmt"), None)
+    return formats is not None and "json" in getattr(formats.type, "choices", ())
+
+
 def _run_cli(args: tuple[str, ...]) -> Run:
     runner = CliRunner()
     text = runner.invoke(cli_main, list(args))
@@ -224,10 +233,33 @@ def _run_cli(args: tuple[str, ...]) -> Run:
     # (`ledger show`).
     depth = 2 if isinstance(cli_main.commands.get(args[0]), click.Group) else 1
     command, rest = list(args[:depth]), list(args[depth:])
+    if not _offers_json(command):
+        return Run(text.stderr.rstrip("\n"), _parse_text_diagnostics(text.stderr),
+                   text.exit_code)
     as_json = runner.invoke(cli_main, [*command, "--format", "json", *rest])
     assert text.exit_code == as_json.exit_code, (text.output, as_json.output)
     doc = json.loads(as_json.stderr)
     return Run(text.stderr.rstrip("\n"), tuple(doc["diagnostics"]), text.exit_code)
+
+
+HEADER_LINE = re.compile(
+    r"^(?P<file>.+?)(?::(?P<line>\d+):(?P<col>\d+))?: (?P<severity>error|warning)"
+    r"\[(?P<code>SLG\d{4})\]: (?P<message>.*)$")
+
+
+def _parse_text_diagnostics(stderr: str) -> tuple[dict, ...]:
+    """The diagnostics of a command without `--format json`, read back from their header and
+    hint lines (the fields the checks below compare)."""
+    found: list[dict] = []
+    for line in stderr.splitlines():
+        m = HEADER_LINE.match(line)
+        if m:
+            found.append({"file": m["file"], "line": int(m["line"] or 0),
+                          "col": int(m["col"] or 0), "severity": m["severity"],
+                          "code": m["code"], "message": m["message"], "hint": None})
+        elif found and line.startswith("  = hint: "):
+            found[-1]["hint"] = line.removeprefix("  = hint: ")
+    return tuple(found)
 
 
 def case_id(path: Path) -> str:

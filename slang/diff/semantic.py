@@ -920,15 +920,7 @@ def _objective_text(o: m.Objective) -> str:
 
 
 def _exclusion_text(x: m.Exclusion) -> str:
-    if x.kind == "window":
-        assert x.start and x.end
-        text = f"{_timestamp(x.start)} .. {_timestamp(x.end)}"
-    elif x.kind == "weekly":
-        assert x.weekly
-        text = f"weekly {_window_text(x.weekly)}"
-    else:
-        assert x.selection
-        text = _SHOW.selection(x.selection)
+    text = exclusion_scope_text(x)
     if x.reason:
         text += " " + format_string(x.reason)
     if x.as_available:
@@ -1125,3 +1117,31 @@ __all__ = [
     "counts",
     "diff",
 ]
+
+
+# --------------------------------------------------------------- public text for other reports
+
+
+def indicator_text(ind: m.Indicator) -> str:
+    """An indicator as a person would write it (`ratio(requests where status < 500)`), for the
+    review report and the catalogue: one printer, so every output says it the same way."""
+    return _SHOW.indicator(ind)
+
+
+def exclusion_scope_text(x: m.Exclusion) -> str:
+    """What an exclusion removes, without its reason: a UTC window, a weekly window (read in
+    the agreement's time zone) or the intervals of a source."""
+    if x.kind == "window":
+        assert x.start and x.end
+        return f"{_timestamp(x.start)} .. {_timestamp(x.end)}"
+    if x.kind == "weekly":
+        assert x.weekly
+        return f"weekly {_window_text(x.weekly)}"
+    assert x.selection
+    return _SHOW.selection(x.selection)
+
+
+def calendar_text(cal: m.Calendar | None) -> str:
+    """A calendar's name, zone, hours and holiday count; `all hours` for none."""
+    return _calendar_text(cal)
+

@@ -47,6 +47,30 @@ def audit(
     """Evaluate every audited agreement of `model` over the tables bound in `data`
     ({table name: path}). Raises SlangError with coded diagnostics for invalid policies or
     data; never returns a partial report."""
+    return audit_run(model, data, choice=choice, as_of=as_of, include_drafts=include_drafts,
+                     progress=progress).report
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """An audit's report with the executor that measured it, kept for callers that measure
+    more over the same prepared data (the review report's error-budget burn-down measures
+    each period's first days again) without reading the data twice."""
+
+    report: AuditReport
+    executor: Executor
+
+
+def audit_run(
+    model: m.Model,
+    data: Mapping[str, str | os.PathLike[str]],
+    *,
+    choice: PeriodChoice = PeriodChoice(),
+    as_of: dt.datetime | None = None,
+    include_drafts: bool = False,
+    progress: Progress | None = None,
+) -> AuditRun:
+    """`audit`, also returning the executor over the prepared scans."""
     if model.errors:
         raise SlangError(model.errors)
     as_of = as_of or dt.datetime.now(dt.UTC)
@@ -72,7 +96,7 @@ def audit(
                 if progress is not None:
                     progress(done, total)
     results.sort(key=lambda r: (r.agreement.name, r.objective.name, r.period.start_us))
-    return AuditReport(
+    report = AuditReport(
         as_of=as_of,
         model=model,
         plan=plan,
@@ -81,6 +105,7 @@ def audit(
         data=evidence,
         holiday_data=holidays_used.to_dict(),
     )
+    return AuditRun(report, executor)
 
 
 def read_scans(
