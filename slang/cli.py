@@ -63,7 +63,9 @@ INVALID_INPUT = "SLG0004"
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 PLANNED = (
-    "catalogue",
+    "import sloth",
+    "export openslo",
+    "audit --engine duckdb|spark",
 )
 
 
@@ -825,6 +827,41 @@ def report(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None,
     failing = FAIL_LEVELS["never" if no_fail else fail_on]
     statuses = {row.status for a in pack.agreements for o in a.objectives for row in o.rows}
     raise click.exceptions.Exit(EXIT_FINDINGS if statuses & set(failing) else EXIT_OK)
+
+
+@main.command(
+    epilog="\b\nExamples:\n"
+    "  slang catalogue policies/                       # Markdown, with a Mermaid graph\n"
+    "  slang catalogue policies/ --format html --output catalogue.html\n"
+    "  slang catalogue policies/ --format json | jq '.without_agreements'",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]),
+              default="markdown", show_default=True,
+              help="markdown (Mermaid graph), html (one file, inline SVG graph) or json "
+              "(slang/schemas/catalogue.schema.json).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write the catalogue to FILE instead of stdout.")
+def catalogue(paths: tuple[str, ...], fmt: str, output: Path | None) -> None:
+    """Print the service catalogue of the policies under PATHS.
+
+    Every service with its title, owner, tier and dependencies (as a graph), the agreements
+    written for it with their objectives and targets, the agreements it underpins through
+    the services that depend on it, and the services without an agreement of their own.
+    Reads no data: the same policies always give the same output.
+    """
+    from slang.report.catalogue import (
+        build_catalogue,
+        render_catalogue_json,
+        render_catalogue_markdown,
+    )
+    from slang.report.catalogue_html import render_catalogue_html
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    view = build_catalogue(_load_valid(paths, stop_fmt))
+    render = {"json": render_catalogue_json, "html": render_catalogue_html,
+              "markdown": render_catalogue_markdown}[fmt]
+    _emit(render(view), output, stop_fmt)
 
 
 def _stderr_is_terminal() -> bool:

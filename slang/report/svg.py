@@ -333,3 +333,87 @@ def bar_chart(title: str, bars: Sequence[Bar]) -> str:
 
 def _clip(label: str, width: int) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
+
+
+# ------------------------------------------------------------------------ dependency graph
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    label: str
+    sublabel: str
+    layer: int
+    internal: bool
+    covered: bool  # has an agreement of its own
+
+
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 168, 44, 24, 56, 16
+
+
+def graph_layout(nodes: Sequence[Node], edges: Sequence[tuple[str, str]]
+                 ) -> dict[str, tuple[float, float]]:
+    """Top-left corners of the nodes: one row per layer; within a row, in the order of the
+    mean position of their dependents in the row above (ties by id), then centred. The same
+    graph always gets the same picture."""
+    parents: dict[str, list[str]] = {n.id: [] for n in nodes}
+    for a, b in edges:
+        if b in parents:
+            parents[b].append(a)
+    rows: dict[int, list[Node]] = {}
+    for node in sorted(nodes, key=lambda x: x.id):
+        rows.setdefault(node.layer, []).append(node)
+    widest = max((len(r) for r in rows.values()), default=0)
+    total_w = widest * NODE_W + max(widest - 1, 0) * GAP_X
+    pos: dict[str, tuple[float, float]] = {}
+    for layer in sorted(rows):
+        row = rows[layer]
+        if layer > 0:
+            def barycentre(x: Node) -> tuple[float, str]:
+                placed = [pos[p][0] for p in parents[x.id] if p in pos]
+                return (sum(placed) / len(placed) if placed else float("inf"), x.id)
+            row = sorted(row, key=barycentre)
+        width = len(row) * NODE_W + max(len(row) - 1, 0) * GAP_X
+        left = PAD + (total_w - width) / 2
+        for i, node in enumerate(row):
+            pos[node.id] = (left + i * (NODE_W + GAP_X), PAD + layer * (NODE_H + GAP_Y))
+    return pos
+
+
+def dependency_graph(title: str, nodes: Sequence[Node], edges: Sequence[tuple[str, str]]
+                     ) -> str:
+    """Services as boxes (agreed ones outlined in blue, internal ones grey), an arrow from each
+    service to each service it depends on."""
+    pos = graph_layout(nodes, edges)
+    layers = max((n.layer for n in nodes), default=0) + 1
+    widest = max((sum(1 for n in nodes if n.layer == k) for k in range(layers)), default=1)
+    frame = Frame(int(2 * PAD + widest * NODE_W + max(widest - 1, 0) * GAP_X),
+                  int(2 * PAD + layers * NODE_H + (layers - 1) * GAP_Y), 0, 0, 0, 0)
+    out = [open_svg(frame, title, "graph dependency-graph").replace(
+        'role="img"', f'role="img" data-nodes="{len(nodes)}" data-edges="{len(edges)}"')]
+    out.append('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+               'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+               f'<path d="M 0 0 L 10 5 L 0 10 z" fill="{COLOURS["edge"]}"/></marker></defs>')
+    for a, b in edges:
+        if a not in pos or b not in pos:
+            continue
+        (ax, ay), (bx, by) = pos[a], pos[b]
+        out.append(f'<line class="edge" x1="{n(ax + NODE_W / 2)}" y1="{n(ay + NODE_H)}" '
+                   f'x2="{n(bx + NODE_W / 2)}" y2="{n(by)}" stroke="{COLOURS["edge"]}" '
+                   f'stroke-width="1.2" marker-end="url(#arrow)"><title>{esc(a)} depends on '
+                   f"{esc(b)}</title></line>")
+    for node in sorted(nodes, key=lambda x: x.id):
+        x, y = pos[node.id]
+        fill = COLOURS["node_internal"] if node.internal else COLOURS["node"]
+        stroke = COLOURS["measured"] if node.covered else COLOURS["target"]
+        dash = "" if node.covered else ' stroke-dasharray="4 3"'
+        out.append(f'<g class="node" id="node-{esc(node.id)}"><title>{esc(node.label)} '
+                   f"({esc(node.id)})</title>"
+                   f'<rect x="{n(x)}" y="{n(y)}" width="{NODE_W}" height="{NODE_H}" rx="6" '
+                   f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"{dash}/>')
+        out.append(text(x + NODE_W / 2, y + 18, _clip(node.label, 24), "middle",
+                        ' font-weight="600"'))
+        out.append(text(x + NODE_W / 2, y + 33, _clip(node.sublabel, 26), "middle",
+                        f' fill="{COLOURS["target"]}"') + "</g>")
+    out.append("</svg>")
+    return "".join(out)
