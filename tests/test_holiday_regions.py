@@ -14,6 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import slang
 from slang.cli import main as cli_main
@@ -61,9 +63,33 @@ def test_us_2026_federal_holidays_as_observed() -> None:
 
 
 def test_england_2027_both_christmas_holidays_move() -> None:
-    """25 December 2027 is a Saturday, the 26th a Sunday: Monday 27th and Tuesday 28th."""
-    assert dates("GB-ENG", 2027)[-2:] == [D(2027, 12, 27), D(2027, 12, 28)]
-    assert D(2027, 12, 25) not in dates("GB-ENG", 2027)
+    """GOV.UK 2027: 25 December is a Saturday, the 26th a Sunday: substitute days Monday 27th
+    and Tuesday 28th. Easter Sunday is 28 March."""
+    assert dates("GB-ENG", 2027) == [
+        D(2027, 1, 1), D(2027, 3, 26), D(2027, 3, 29), D(2027, 5, 3), D(2027, 5, 31),
+        D(2027, 8, 30), D(2027, 12, 27), D(2027, 12, 28)]
+
+
+@settings(max_examples=12, deadline=None)
+@given(code=st.sampled_from(["GB-ENG", "GB-SCT", "US", "US-NY", "DE-BY", "NZ", "RS", "SA"]),
+       year=st.integers(2000, 2040))
+def test_only_weekend_dates_give_way_to_substitutes(code: str, year: int) -> None:
+    """Against the package's own view (observed days included): slang drops only weekend
+    dates, never more of them than the package added substitute days around them."""
+    import holidays
+
+    country, _, subdivision = code.partition("-")
+    full = holidays.country_holidays(country, subdiv=subdivision or None,
+                                     years=range(year - 1, year + 2))
+    plain = holidays.country_holidays(country, subdiv=subdivision or None,
+                                      years=range(year - 1, year + 2), observed=False)
+    kept = set(region_dates(code, [year]))
+    in_year = {d for d in full if d.year == year}
+    dropped = in_year - kept
+    assert kept <= in_year
+    assert all(full.is_weekend(d) for d in dropped)
+    substitutes = {d for d in full if d not in plain or full.get_list(d) != plain.get_list(d)}
+    assert len(dropped) <= len(substitutes)
 
 
 def test_a_substitute_day_can_fall_in_the_previous_year() -> None:
