@@ -98,6 +98,12 @@ def test_re_auditing_supersedes_and_overwrites_nothing(estate: Path) -> None:
     assert code == 0
     shown = json.loads(out)
     assert [e["seq"] for e in shown["entries"]] == [3, 4]  # current entries only
+    assert shown["credit_totals"] == [{"agreement": "checkout_retail", "currency": "GBP",
+                                       "amount": "0.00", "periods": 1}]
+    code, out, _ = run("ledger", "show", "ledger.jsonl", "--format", "json", "--all")
+    # Every entry is shown, but the superseded 100.00 GBP total does not count again.
+    assert len(json.loads(out)["entries"]) == 4
+    assert json.loads(out)["credit_totals"][0]["amount"] == "0.00"
     code, out, _ = run("ledger", "show", "ledger.jsonl", "--all")
     assert code == 0
     lines = out.splitlines()
@@ -107,6 +113,7 @@ def test_re_auditing_supersedes_and_overwrites_nothing(estate: Path) -> None:
     row3 = next(line for line in lines if line.startswith("3 "))
     assert "99%" in row3 and "met" in row3 and "supersedes 1" in row3
     assert lines[-1] == "4 entries shown"
+    assert "  checkout_retail: 0.00 GBP (1 period)" in lines
 
 
 def test_evidence_and_ledger_together_link_the_bundle(estate: Path) -> None:

@@ -422,13 +422,40 @@ def _table(header: Sequence[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+def credit_totals(check: LedgerCheck, shown: Sequence[Mapping[str, Any]]
+                  ) -> list[dict[str, Any]]:
+    """Credits owed per agreement and currency over the shown periods, from their current
+    `credits` entries only (a superseded total was replaced, so it never counts twice)."""
+    replaced = set(_superseded_by(check.entries))
+    sums: dict[tuple[str, str], tuple[Decimal, int]] = {}
+    for e in shown:
+        if e.get("kind") != "credits" or e["hash"] in replaced:
+            continue
+        key = (str(e.get("agreement")), str(e.get("currency")))
+        amount, periods = sums.get(key, (Decimal(0), 0))
+        sums[key] = (amount + Decimal(str(e.get("credit_amount"))), periods + 1)
+    return [{"agreement": a, "currency": c, "amount": str(v), "periods": n}
+            for (a, c), (v, n) in sorted(sums.items())]
+
+
+def _totals_lines(totals: Sequence[Mapping[str, Any]], bullet: str) -> list[str]:
+    if not totals:
+        return []
+    lines = ["credits owed over the periods shown (latest audits):"]
+    lines += [f"{bullet}{t['agreement']}: {t['amount']} {t['currency']} "
+              f"({t['periods']} {'period' if t['periods'] == 1 else 'periods'})"
+              for t in totals]
+    return ["", *lines]
+
+
 def render_show(check: LedgerCheck, shown: Sequence[Mapping[str, Any]], fmt: str,
                 everything: bool) -> str:
     by = _superseded_by(check.entries)
     which = "entries" if everything else "current entries"
+    totals = credit_totals(check, shown)
     if fmt == "json":
         doc = {"ledger": check.path, "head": check.head, "entries_total": len(check.entries),
-               "all": everything, "entries": list(shown)}
+               "all": everything, "entries": list(shown), "credit_totals": totals}
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     seq_of = {e["hash"]: e["seq"] for e in check.entries}
     rows = [_row(e, by, seq_of) for e in shown]
@@ -440,9 +467,11 @@ def render_show(check: LedgerCheck, shown: Sequence[Mapping[str, Any]], fmt: str
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "|".join("---" for _ in header) + "|")
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+        out += _totals_lines(totals, "- ")
         return "\n".join(out) + "\n"
     out = [f"ledger {check.path}: {len(check.entries)} entries, head {check.head}", ""]
     out += _table([c.upper() for c in SHOW_COLUMNS], rows)
+    out += _totals_lines(totals, "  ")
     out += ["", f"{len(shown)} {which} shown"]
     return "\n".join(out) + "\n"
 
