@@ -25,7 +25,7 @@ from slang.diagnose import buckets as bk
 from slang.diagnose.render import render_text, to_dict
 from slang.engine import intervals as iv
 from tests.engine.conftest import agreement, ts
-from tests.test_status import REPO, write_estate
+from tests.test_status import REPO, validator, write_estate
 
 AS_OF = "2026-11-06T00:00:00Z"
 
@@ -56,7 +56,9 @@ def run(tmp_path: Path, policy: str, tables: dict, **kw: object) -> Diagnosis:
     path, data = write_estate(tmp_path / "estate", policy, tables)
     model = slang.load([path])
     assert not model.errors, [str(d) for d in model.errors]
-    return diagnose(model, data, agreement="a", as_of=ts(AS_OF), **kw)  # type: ignore[arg-type]
+    found = diagnose(model, data, agreement="a", as_of=ts(AS_OF), **kw)  # type: ignore[arg-type]
+    validator("diagnose.schema.json").validate(to_dict(found))
+    return found
 
 
 def test_ratio_worst_days_hours_and_regions(tmp_path: Path) -> None:
@@ -196,7 +198,9 @@ def test_demo_partner_api_bad_events_come_from_the_order_feed_on_the_12th(
         "--agreement", "partner_api_us", "--by", "route", "--as-of", "2026-11-15T00:00:00Z",
         "--format", "json"])
     assert result.exit_code == 0, result.output
-    (o,) = json.loads(result.output)["objectives"]
+    doc = json.loads(result.output)
+    validator("diagnose.schema.json").validate(doc)
+    (o,) = doc["objectives"]
     assert (o["objective"], o["status"]) == ("availability", "at_risk")
     assert o["worst_days"][0]["label"] == "2026-11-12"
     assert o["worst_days"][0]["share_of_bad"] > 0.9

@@ -11,9 +11,11 @@ import json
 import tempfile
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pyarrow.parquet as pq
 from click.testing import CliRunner
@@ -50,12 +52,25 @@ def write_estate(root: Path, policy: str, tables: Mapping[str, Mapping[str, Any]
     return path, data
 
 
+SCHEMAS = Path(__file__).resolve().parent.parent / "slang" / "schemas"
+
+
+@cache
+def validator(name: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 def run(tmp_path: Path, policy: str, tables: Mapping[str, Mapping[str, Any]], as_of: str
         ) -> StatusReport:
+    """Status of a small estate; every document is checked against status.schema.json."""
     path, data = write_estate(tmp_path / "estate", policy, tables)
     model = slang.load([path])
     assert not model.errors, [str(d) for d in model.errors]
-    return status(model, data, as_of=ts(as_of))
+    report = status(model, data, as_of=ts(as_of))
+    validator("status.schema.json").validate(to_dict(report))
+    return report
 
 
 def row(report: StatusReport, objective: str) -> ObjectiveStatus:
@@ -355,6 +370,7 @@ def test_demo_partner_api_is_at_risk_in_november(demo_bindings: Path) -> None:
                                        "--format", "json"])
     assert result.exit_code == 1, result.output
     doc = json.loads(result.output)
+    validator("status.schema.json").validate(doc)
     first = doc["objectives"][0]
     assert (first["agreement"], first["objective"], first["status"]) == (
         "partner_api_us", "availability", "at_risk")
