@@ -114,6 +114,7 @@ CODE_TITLES: dict[str, str] = {
     "SLG0721": "Unknown objective for diagnose",
     "SLG0722": "Unknown --by column",
     "SLG0723": "Period selection is not one period",
+    "SLG0724": "Column cannot be grouped",
     "SLG0801": "Test outside a test file",
     "SLG0802": "Test without `as_of`",
     "SLG0803": "Unknown agreement or objective in an expectation",

@@ -256,3 +256,12 @@ def test_time_in_buckets_matches_interval_overlaps(case: tuple[str, np.ndarray],
                 for s, e in zip(down.starts, down.ends, strict=True))
             for i in range(len(edges) - 1)]
     assert got.tolist() == want
+
+
+def test_by_the_key_column_and_a_time_column(tmp_path: Path) -> None:
+    """The key column is dictionary-encoded when read; groups still sort by their values, and
+    instants are labelled in RFC 3339."""
+    d = run(tmp_path, RATIO, {"requests": requests()}, by=("service", "ts"), top=2)
+    (o,) = d.objectives
+    assert [(b.label, b.bad) for b in o.groups] == [
+        ("svc, 2026-11-03T15:10:00Z", 4), ("svc, 2026-11-04T02:30:00Z", 2)]

@@ -47,6 +47,7 @@ from slang.engine.outcome import exact
 from slang.engine.periods import PeriodInstance, select_periods
 from slang.engine.results import ObjectiveResult, evaluate_result
 from slang.plan.plan import Evaluation, Plan, build_plan, selection_of
+from slang.report.audit_report import rfc3339
 from slang.semantics import model as m
 from slang.semantics.values import did_you_mean
 from slang.syntax.span import Span
@@ -55,6 +56,7 @@ UNKNOWN_AGREEMENT = "SLG0720"
 UNKNOWN_OBJECTIVE = "SLG0721"
 UNKNOWN_COLUMN = "SLG0722"
 NOT_ONE_PERIOD = "SLG0723"
+UNGROUPABLE = "SLG0724"
 DEFAULT_TOP = 5
 
 
@@ -311,10 +313,22 @@ def _top_groups(table: pa.Table, by: tuple[str, ...], top: int, scale: Fraction
     the order of their values."""
     if table.num_rows == 0:
         return ()
-    grouped = table.group_by(list(by)).aggregate([("__bad", "sum"), ("__bad", "count")])
-    grouped = grouped.filter(pc.greater(grouped.column("__bad_sum"), 0))
-    keys = [("__bad_sum", "descending"), *((c, "ascending") for c in by)]
-    best = grouped.sort_by(keys).slice(0, top).to_pylist()
+    for i, name in enumerate(table.column_names):
+        if pa.types.is_dictionary(table.schema.field(i).type):  # sortable plain values
+            table = table.set_column(i, name, table.column(i).cast(
+                table.schema.field(i).type.value_type))
+    try:
+        grouped = table.group_by(list(by)).aggregate([("__bad", "sum"), ("__bad", "count")])
+        grouped = grouped.filter(pc.greater(grouped.column("__bad_sum"), 0))
+        keys = [("__bad_sum", "descending"), *((c, "ascending") for c in by)]
+        best = grouped.sort_by(keys).slice(0, top).to_pylist()
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        kinds = ", ".join(f"`{c}` is {table.schema.field(c).type}" for c in by)
+        raise SlangError([error(
+            UNGROUPABLE, f"cannot group by {', '.join(f'`{c}`' for c in by)}: {kinds}",
+            _input(), f"group by columns of plain values (text, numbers, booleans, dates and "
+            f"instants); arrow says: {str(exc).splitlines()[0]}",
+        )]) from None
     return tuple(
         Bucket(", ".join(_value_text(r[c]) for c in by), Fraction(r["__bad_sum"]) * scale,
                Fraction(r["__bad_count"]), values=tuple(r[c] for c in by))
@@ -323,4 +337,8 @@ def _top_groups(table: pa.Table, by: tuple[str, ...], top: int, scale: Fraction
 
 
 def _value_text(v: object) -> str:
-    return "null" if v is None else str(v)
+    if v is None:
+        return "null"
+    if isinstance(v, dt.datetime):
+        return rfc3339(v)
+    return str(v)
