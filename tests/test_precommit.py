@@ -76,6 +76,18 @@ agreement checkout_retail {
 }
 """
 
+# A policy test of the agreement, in canonical layout: one request in October, answered.
+POLICY_TEST = """\
+test checkout_met_in_october {
+  as_of 2026-11-01T00:00:00Z
+  data requests {
+    columns ts,                   service,    status
+    row     2026-10-01T10:00:00Z, "checkout", 200
+  }
+  expect checkout_retail.availability 2026-10 { status met  measured 100% }
+}
+"""
+
 # The same agreement with its field values out of the canonical column.
 MISALIGNED = AGREEMENT.replace("  service   checkout", "  service checkout").replace(
     "    target    >= 99.9%", "    target >= 99.9%"
@@ -128,11 +140,14 @@ def _head() -> str:
 
 
 def _estate(root: Path, home: Path, agreement: str) -> Path:
-    """A git repository with `policies/catalogue.sla` and `policies/agreements/checkout.sla`,
-    staged (pre-commit's --all-files runs on the files git tracks)."""
+    """A git repository with `policies/catalogue.sla`, `policies/agreements/checkout.sla` and
+    its test `checkout_test.sla`, staged (pre-commit's --all-files runs on the files git
+    tracks)."""
     (root / "policies" / "agreements").mkdir(parents=True)
     (root / "policies" / "catalogue.sla").write_text(CATALOGUE, encoding="utf-8")
     (root / "policies" / "agreements" / "checkout.sla").write_text(agreement, encoding="utf-8")
+    (root / "policies" / "agreements" / "checkout_test.sla").write_text(POLICY_TEST,
+                                                                        encoding="utf-8")
     (root / "README.md").write_text("An estate.\n", encoding="utf-8")
     for args in (["git", "init", "-q", "."], ["git", "add", "."]):
         assert _run(args, root, home).returncode == 0
@@ -154,7 +169,8 @@ def _hook_result(out: str, name: str) -> str:
 def test_try_repo_runs_every_hook(tmp_path: Path) -> None:
     """`pre-commit try-repo REPO --all-files` with every hook of the manifest, in id order:
     slang-check passes on a valid two-file estate, slang-fmt rewrites the misaligned file and
-    fails the run (pre-commit reports files modified), slang-fmt-check then finds nothing."""
+    fails the run (pre-commit reports files modified), slang-fmt-check then finds nothing, and
+    slang-test runs the estate's test."""
     ref = _head()
     home = tmp_path / "pre-commit-home"
     agreement = _estate(tmp_path / "work", home, MISALIGNED)
@@ -169,6 +185,7 @@ def test_try_repo_runs_every_hook(tmp_path: Path) -> None:
     assert "policies/agreements/checkout.sla" in out
     assert agreement.read_text(encoding="utf-8") == AGREEMENT
     assert _hook_result(out, "slang fmt --check") == "Passed", out
+    assert _hook_result(out, "slang test") == "Passed", out
 
 
 def test_config_check_and_fmt(tmp_path: Path) -> None:
@@ -184,7 +201,8 @@ def test_config_check_and_fmt(tmp_path: Path) -> None:
             {
                 "repo": str(REPO),
                 "rev": ref,
-                "hooks": [{"id": "slang-check"}, {"id": "slang-fmt"}, {"id": "slang-fmt-check"}],
+                "hooks": [{"id": "slang-check"}, {"id": "slang-fmt"}, {"id": "slang-fmt-check"},
+                          {"id": "slang-test"}],
             }
         ]
     }
@@ -195,7 +213,7 @@ def test_config_check_and_fmt(tmp_path: Path) -> None:
     proc = _pre_commit(["run", "--all-files", "--color", "never"], work, home)
     out = _output(proc)
     assert proc.returncode == 0, out
-    for name in ("slang check", "slang fmt", "slang fmt --check"):
+    for name in ("slang check", "slang fmt", "slang fmt --check", "slang test"):
         assert _hook_result(out, name) == "Passed", out
 
     agreement.write_text(AGREEMENT.replace("service   checkout", "service   chekout"),
@@ -223,3 +241,13 @@ def test_config_check_and_fmt(tmp_path: Path) -> None:
     assert proc.returncode == 1, out
     assert "files were modified by this hook" in out
     assert agreement.read_text(encoding="utf-8") == AGREEMENT
+
+    test_file = agreement.with_name("checkout_test.sla")
+    test_file.write_text(POLICY_TEST.replace("status met", "status breached"), encoding="utf-8")
+    proc = _pre_commit(["run", "slang-test", "--all-files", "--color", "never"], work, home)
+    out = _output(proc)
+    assert proc.returncode == 1, out
+    assert _hook_result(out, "slang test") == "Failed", out
+    assert ("policies/agreements/checkout_test.sla:7:49: checkout_retail.availability 2026-10: "
+            "status expected breached, actual met") in out
+    assert "0 passed, 1 failed" in out

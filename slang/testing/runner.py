@@ -98,7 +98,7 @@ def run_tests(
 def run_test(model: m.Model, case: m.TestCase) -> TestResult:
     """One test: bind its data, evaluate each period it names, compare."""
     with tempfile.TemporaryDirectory(prefix="slang-test-") as scratch:
-        data = bind(case.data, Path(scratch), _columns_read(model, case))
+        data = bind(case.data, Path(scratch), columns_read(model, case))
         reports: dict[str | None, AuditReport] = {}
         try:
             for label, names in _groups(case).items():
@@ -117,7 +117,7 @@ def run_test(model: m.Model, case: m.TestCase) -> TestResult:
     return TestResult(case, tuple(failures))
 
 
-def _columns_read(model: m.Model, case: m.TestCase) -> dict[str, frozenset[str]]:
+def columns_read(model: m.Model, case: m.TestCase) -> dict[str, frozenset[str]]:
     """Per table, the columns evaluating the test's agreements reads (for empty tables)."""
     names = sorted({e.agreement.name for e in case.expectations})
     plan = build_plan(model, [model.agreements[n] for n in names])
