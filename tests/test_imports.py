@@ -501,7 +501,11 @@ def test_repository_policies_load_cleanly(
     monkeypatch.chdir(REPO)
     model = load([directory])
     assert [(d.code, d.message, d.span.file, d.span.line) for d in model.diagnostics] == []
-    assert all(f.origin in ("estate", "import") for f in model.files)
+    assert all(f.origin in ("estate", "import", "test") for f in model.files)
+    # the example estate's policy tests, and nothing else, are test files
+    assert [f.path for f in model.files if f.origin == "test"] == (
+        ["policies/agreements/checkout_test.sla", "policies/agreements/support_test.sla"]
+        if directory == "policies" else [])
 
 
 def test_repository_stdlib_is_its_own_estate(monkeypatch: pytest.MonkeyPatch) -> None:
