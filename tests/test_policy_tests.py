@@ -505,3 +505,61 @@ def test_the_checkout_uptime_is_exactly_the_hand_computed_fraction(
                        choice=PeriodChoice(period="2026-10"), as_of=case.as_of)
     (result,) = [r for r in report.results if r.objective.name == "uptime"]
     assert result.measure.measured == Fraction(1471, 1474)
+
+
+# -------------------------------------------------------------------------------- checking
+
+CHECKS = [
+    # (test body, code, line, col, message)
+    ('  data requests from "/etc/requests.csv"\n', "SLG0808", 3, 22,
+     "fixture `/etc/requests.csv` is an absolute path"),
+    ('  data requests from "requests.txt"\n', "SLG0808", 3, 22,
+     "cannot tell the format of fixture `requests.txt` from its extension"),
+    ("  data requests { columns ts, service, status, latency_ms\n"
+     '    row 2026-10-01T10:00:00Z, "checkout", 200, 120ms }\n', "SLG0806", 4, 48,
+     "a value in column `latency_ms` is a duration, which data never holds"),
+    ("  data requests { columns ts, service, status, latency_ms\n"
+     '    row 2026-10-01T10:00:00Z, 5, 200, 120 }\n', "SLG0807", 3, 31,
+     "`service` is the key column of `requests`, so it holds strings, not integers"),
+    ("  data requests { columns ts, service, status, latency_ms\n"
+     '    row 2026-10-01T10:00:00Z, "checkout", 200, "slow" }\n', "SLG0807", 3, 48,
+     "`requests` measures `latency_ms` in ms, so it holds numbers, not strings"),
+    ("  data requests { columns service, status\n"
+     '    row "checkout", 200 }\n', "SLG0807", 3, 27,
+     "the table for `requests` has no column `ts`, the source's time column"),
+    ("  data requests { row 1 }\n", "SLG0805", 3, 19, "rows without a `columns` header"),
+    ("  data requests { columns a, a }\n", "SLG0805", 3, 30, "column `a` is named twice"),
+    ("  data nope {}\n", "SLG0202", 3, 8, "unknown source `nope`"),
+    ("  expect checkout_draft.availability 2026-10 { status met }\n", "SLG0804", 3, 38,
+     "`checkout_draft` is measured over a rolling window, labelled `rolling-7d`, not `2026-10`"),
+    ("  expect checkout_retail.availability 2026-W54 { status met }\n", "SLG0804", 3, 39,
+     "`2026-W54` is not a period: invalid week: 54"),
+    ("  expect checkout_retail.availability.x 2026-10 { status met }\n", "SLG0803", 3, 10,
+     "`checkout_retail.availability.x` is not an agreement or `agreement.objective`"),
+    ("  expect checkout_retail.availability 2026-10 { measured 300ms }\n", "SLG0301", 3, 58,
+     "a ratio is a fraction: its expected value must be a percentage"),
+    ("  expect checkout_retail.availability 2026-10 { credit 120% }\n", "SLG0302", 3, 56,
+     "a credit of 120% is out of range"),
+    ("  expect checkout_draft rolling-7d { credit 5.00 GBP }\n", "SLG0812", 3, 45,
+     "`checkout_draft` has no `fee`, so its credits have no amount"),
+    ("  expect checkout_retail.latency 2026-10 {}\n", "SLG0812", 3, 3,
+     "this expectation of `checkout_retail.latency` expects nothing"),
+    ("  expect checkout_retail.availability 2026-10 { status met  status breached }\n",
+     "SLG0410", 3, 61, "`status` is given twice in this expectation"),
+]
+
+
+@pytest.mark.parametrize(("body", "code", "line", "col", "message"), CHECKS)
+def test_the_checker_locates_what_is_wrong_in_a_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, code: str, line: int, col: int,
+    message: str,
+) -> None:
+    write_estate(tmp_path, {"c_test.sla": "test t {\n  as_of 2026-11-01T00:00:00Z\n" + body
+                            + "}\n"})
+    (tmp_path / "requests.txt").write_text("ts,service,status,latency_ms\n")
+    monkeypatch.chdir(tmp_path)
+    model = slang.load(["."])
+    found = [(d.code, d.span.file, d.span.line, d.span.col, d.message)
+             for d in model.errors if d.code != "SLG0813"]
+    assert found == [(code, "c_test.sla", line, col, message)]
+    assert model.tests == []

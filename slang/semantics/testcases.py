@@ -587,7 +587,8 @@ def label_kind(text: str) -> tuple[str, str | None]:
             dt.datetime.strptime(match["off"], "%z")
         return "hourly", None
     except ValueError as exc:
-        return "", str(exc)
+        reason = str(exc)
+        return "", reason[:1].lower() + reason[1:]
 
 
 def _label_hint(period: m.Period) -> str:
