@@ -563,3 +563,17 @@ def test_the_checker_locates_what_is_wrong_in_a_test(
              for d in model.errors if d.code != "SLG0813"]
     assert found == [(code, "c_test.sla", line, col, message)]
     assert model.tests == []
+
+
+def test_a_broken_agreement_is_not_an_unknown_name_in_its_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agreement whose `period` is invalid does not resolve; its test reports nothing of its
+    own (the agreement's error says what is wrong) and is not run."""
+    write_estate(tmp_path, {"c_test.sla": a_test("t", OK)})
+    (tmp_path / "estate.sla").write_text(ESTATE.replace("period     monthly",
+                                                        "period     monthy"))
+    monkeypatch.chdir(tmp_path)
+    model = slang.load(["."])
+    assert [d.code for d in model.errors] == ["SLG0412"]
+    assert model.tests == []

@@ -70,7 +70,9 @@ class _Resolver:
                 else:
                     self._resolve_decl(decl, scope, f, agreements)
         # Tests expect results of agreements in any file, so they are checked once all are known.
-        tests = resolve_tests(self, pending_tests, agreements)
+        declared = {name for name, e in self.estate.decls.items()
+                    if isinstance(e.node, ast.Agreement)}
+        tests = resolve_tests(self, pending_tests, agreements, declared)
         services = {k: v for k, v in self.services.items() if v is not None}
         checks.dependency_cycles(services, self.diags)
         checks.lifecycle(agreements.values(), self.as_of, self.diags)

@@ -53,10 +53,13 @@ class Resolver(Protocol):
 
 
 def resolve_tests(
-    resolver: Resolver, pending: list[Pending], agreements: dict[str, m.Agreement]
+    resolver: Resolver, pending: list[Pending], agreements: dict[str, m.Agreement],
+    declared: set[str] | None = None,
 ) -> list[m.TestCase]:
     """The tests of every test file, in file and line order; a test with an error in it is
-    reported and left out (it cannot run)."""
+    reported and left out (it cannot run). `declared` names the estate's agreements, including
+    those too broken to resolve: an expectation of one of those is not an unknown name (the
+    agreement's own errors say what is wrong), and its test is left out."""
     out: list[m.TestCase] = []
     seen: dict[tuple[str, str], ast.Test] = {}
     for node, scope, f in pending:
@@ -70,8 +73,10 @@ def resolve_tests(
             ))
             continue
         before = len(resolver.diags)
-        case = _TestChecker(resolver, scope, f, agreements).test(node)
-        failed = any(d.severity.value == "error" for d in resolver.diags[before:])
+        checker = _TestChecker(resolver, scope, f, agreements, declared or set(agreements))
+        case = checker.test(node)
+        failed = checker.broken or any(d.severity.value == "error"
+                                       for d in resolver.diags[before:])
         if case is not None and not failed:
             out.append(case)
     return out
@@ -79,13 +84,15 @@ def resolve_tests(
 
 class _TestChecker:
     def __init__(self, resolver: Resolver, scope: FileScope, f: LoadedFile,
-                 agreements: dict[str, m.Agreement]):
+                 agreements: dict[str, m.Agreement], declared: set[str]):
         self.r = resolver
         self.diags = resolver.diags
         self.scope = scope
         self.file = f
         self.agreements = agreements
         self.given: set[str] = set()  # tables a `data` item names, valid or not
+        self.declared = declared
+        self.broken = False  # expects results of an agreement that has errors of its own
 
     # ------------------------------------------------------------------------------- test
 
@@ -346,6 +353,9 @@ class _TestChecker:
             ))
             return None
         agreement = self.agreements.get(parts[0])
+        if agreement is None and parts[0] in self.declared:
+            self.broken = True  # the agreement's own diagnostics say what is wrong
+            return None
         if agreement is None:
             self.diags.append(error(
                 "SLG0803", f"unknown agreement `{parts[0]}`", span,
