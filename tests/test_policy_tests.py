@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import slang
 from slang.cli import main
@@ -577,3 +579,41 @@ def test_a_broken_agreement_is_not_an_unknown_name_in_its_tests(
     model = slang.load(["."])
     assert [d.code for d in model.errors] == ["SLG0412"]
     assert model.tests == []
+
+
+# -------------------------------------------------------------------------------- property
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.sampled_from([1, 2, 4, 5, 8, 10, 16, 20, 25]).flatmap(
+    lambda n: st.lists(st.sampled_from([200, 404, 500, 503]), min_size=n, max_size=n)))
+def test_an_inline_table_measures_exactly_what_counting_its_rows_gives(
+    tmp_path_factory: pytest.TempPathFactory, statuses: list[int]
+) -> None:
+    """For any statuses, `measured` written as the hand count good / total (a terminating
+    decimal, since the row counts divide a power of ten) passes, and one step of 0.01 % off
+    fails: the comparison is exact."""
+    from decimal import Decimal
+
+    good = sum(s < 500 for s in statuses)
+    percent = Decimal(good * 100) / Decimal(len(statuses))
+    rows = "".join(f'    row 2026-10-01T10:{i // 60:02}:{i % 60:02}Z, "checkout", {s}, 100\n'
+                   for i, s in enumerate(statuses))
+    table = ("  data requests {\n    columns ts, service, status, latency_ms\n" + rows
+             + "  }\n  data maintenance {}\n")
+    exact = f"{percent.normalize():f}%"
+    step = Decimal("0.01") if percent < 100 else Decimal("-0.01")
+    off = f"{(percent + step).normalize():f}%"
+    root = tmp_path_factory.mktemp("prop")
+    write_estate(root, {"p_test.sla": (
+        f"test exact {{\n  as_of 2026-11-01T00:00:00Z\n{table}"
+        f"  expect checkout_retail.availability 2026-10 {{ measured {exact} }}\n}}\n"
+        f"test off {{\n  as_of 2026-11-01T00:00:00Z\n{table}"
+        f"  expect checkout_retail.availability 2026-10 {{ measured {off} }}\n}}\n")})
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        run = run_tests(slang.load(["."]))
+    finally:
+        os.chdir(cwd)
+    assert [r.status for r in run.results] == ["passed", "failed"]
