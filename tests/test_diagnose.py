@@ -265,3 +265,9 @@ def test_by_the_key_column_and_a_time_column(tmp_path: Path) -> None:
     (o,) = d.objectives
     assert [(b.label, b.bad) for b in o.groups] == [
         ("svc, 2026-11-03T15:10:00Z", 4), ("svc, 2026-11-04T02:30:00Z", 2)]
+
+
+def test_a_column_named_twice_groups_once(tmp_path: Path) -> None:
+    d = run(tmp_path, RATIO, {"requests": requests()}, by=("region", "region"))
+    (o,) = d.objectives
+    assert (o.by, [b.values for b in o.groups]) == (("region",), [("eu",), ("us",)])

@@ -109,6 +109,7 @@ def diagnose(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *, agre
     if model.errors:
         raise SlangError(model.errors)
     as_of = as_of or dt.datetime.now(dt.UTC)
+    by = tuple(dict.fromkeys(by))  # a column named twice is grouped by once
     a = _agreement(model, agreement)
     if objective is not None:
         _objective(a, objective)  # SLG0721 before any data is read
