@@ -424,6 +424,58 @@ json.dump(out, open(sys.argv[2], "w"))
 """
 
 
+def polars_script(path: Path) -> str:
+    """The same numbers with Polars (lazy, from the Parquet file), written like duckdb-tuned:
+    month starts and London's offsets as constants from zoneinfo, business hours by integer
+    arithmetic on local microseconds, and the exact nearest-rank p95 as the sorted group's
+    element at (95 n + 99) // 100 (one-based). The child writes the JSON rows the comparison
+    reads; argv: output file."""
+    day = 86_400 * US
+    lo, hi = utc_bounds()
+    b0, b1 = (_minutes(x) * 60 * US for x in BUSINESS)
+    holidays = [(dt.date.fromisoformat(d) - dt.date(1970, 1, 1)).days for d in HOLIDAYS]
+    return textwrap.dedent(f"""\
+        import datetime as dt, json, sys
+        import polars as pl
+
+        def piecewise(t, pieces):
+            expr = None
+            for start, value in pieces:
+                expr = (pl.when(t >= start).then(pl.lit(value)) if expr is None
+                        else pl.when(t >= start).then(pl.lit(value)).otherwise(expr))
+            return expr
+
+        lo = dt.datetime.fromisoformat({lo!r} + ":00")
+        hi = dt.datetime.fromisoformat({hi!r} + ":00")
+        t = pl.col("t")
+        lt = pl.col("lt")
+        biz = (((lt // {day} + 3) % 7 < 5) & (lt % {day} >= {b0}) & (lt % {day} < {b1})
+               & ~(lt // {day}).is_in({holidays!r}))
+        b = pl.col("business")
+        rank = lambda n: (n * 95 + 99) // 100 - 1
+        out = (
+            pl.scan_parquet({str(path)!r})
+            .select("ts", "service", "status", "latency_ms")
+            .filter((pl.col("ts") >= lo) & (pl.col("ts") < hi))
+            .with_columns(t=pl.col("ts").dt.epoch("us"))
+            .with_columns(month=piecewise(t, {month_starts_us()!r}),
+                          lt=t + piecewise(t, {offset_pieces()!r}))
+            .with_columns(business=biz)
+            .group_by("service", "month")
+            .agg(good=(pl.col("status") < 500).sum(), n=pl.len(),
+                 p95=pl.col("latency_ms").sort().get(rank(pl.len())),
+                 bn=b.sum(),
+                 bp95=pl.col("latency_ms").filter(b).sort().get(rank(b.sum())))
+            .sort("service", "month")
+            .collect()
+        )
+        rows = [{{"service": str(r["service"]), "period": r["month"], "good": r["good"],
+                  "total": r["n"], "n": r["n"], "p95": r["p95"], "biz_n": r["bn"],
+                  "biz_p95": r["bp95"]}} for r in out.iter_rows(named=True)]
+        json.dump(rows, open(sys.argv[1], "w"))
+        """)
+
+
 # ------------------------------------------------------------------------------ processes
 
 
@@ -621,11 +673,13 @@ def phases_child(estate: Path, data: Path) -> dict[str, Any]:
 
     wrap(dm, "read_source", "read_source", track_memory=True)
     wrap(dm, "sha256_file", "read_source > sha256 (thread, overlaps reading)")
-    wrap(dm, "_read_all", "read_source > parquet decode + normalise")
+    wrap(dm, "_read_all", "read_source > decode, normalise, filter, key order (per row group)")
     wrap(dm, "_range_mask", "read_source > time-range mask")
     wrap(dm, "_skip", "read_source > null checks (_skip)")
-    wrap(dm, "coverage", "read_source > coverage")
-    wrap(au, "prepare", "prepare (lexsort by key, time + take)", track_memory=True)
+    wrap(dm._EventCoverage, "add", "read_source > coverage (per row group)")
+    wrap(ar.ScanBuilder, "add", "read_source > ScanBuilder.add (radix sort of a row group by key)")
+    wrap(ar.ScanBuilder, "finish", "prepare: ScanBuilder.finish (key slices, time array)",
+         track_memory=True)
     wrap(ar.Executor, "measure", "measure: ", by=lambda self, ev, p: ev.objective.name)
     wrap(ar.Executor, "counted", "measure > counted time (hours, exclusions)")
     wrap(ar.Executor, "mask", "measure > condition masks (cached per key)")
@@ -928,8 +982,8 @@ def column_bytes_estimate(data: Path, columns: Sequence[str]) -> int:
 
 
 def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, out: Out,
-               variants: Sequence[str], profile_top: int, experiments: bool = False
-               ) -> dict[str, Any]:
+               variants: Sequence[str], profile_top: int, experiments: bool = False,
+               with_polars: bool = False) -> dict[str, Any]:
     data = data_file(cache, rows)
     sql_files = {}
     for v in variants:
@@ -942,6 +996,10 @@ def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, o
     for v in variants:
         name = f"duckdb-{v}"
         cmds[name] = [sys.executable, str(child), str(sql_files[v]), str(scratch / f"{name}.json")]
+    if with_polars:
+        script = scratch / "polars_child.py"
+        script.write_text(polars_script(data))
+        cmds["polars"] = [sys.executable, str(script), str(scratch / "polars.json")]
 
     out(f"\n## {rows:,} rows ({data.stat().st_size / 1e6:.0f} MB Parquet, {runs} runs each, "
         "alternating)\n")
@@ -965,6 +1023,8 @@ def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, o
     base = {"slang": run_measured([sys.executable, "-c", "import " + ", ".join(IMPORTED)],
                                   scratch),
             "duckdb": run_measured([sys.executable, "-c", "import duckdb"], scratch)}
+    if with_polars:
+        base["polars"] = run_measured([sys.executable, "-c", "import polars"], scratch)
 
     import slang
     from slang.engine.audit import audited_agreements
@@ -988,7 +1048,7 @@ def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, o
         lo, med, hi = summary(walls[name])
         cpu = statistics.median(r.cpu for r in rs)
         peak = max(r.peak for r in rs)
-        b = base["slang" if name == "slang" else "duckdb"].peak
+        b = base[name if name in ("slang", "polars") else "duckdb"].peak
         ratio, cratio = ("", "") if name == "slang" else (f"{med_slang / med:.2f}",
                                                         f"{cpu_slang / cpu:.2f}")
         out(f"| {name} | {med:.3f} | {lo:.3f} | {hi:.3f} | {ratio} | {cpu:.3f} | {cratio} | "
@@ -1008,7 +1068,7 @@ def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, o
         if not problems:
             out(f"numbers: slang and {name} agree exactly on {keys} (service, month) rows: good, "
                 "total, n and p95 of all rows and of business hours")
-    duck = {name: statistics.median(walls[name]) for name in cmds if name != "slang"}
+    duck = {name: statistics.median(walls[name]) for name in cmds if name.startswith("duckdb")}
     fastest = min(duck, key=duck.__getitem__)
     goals = {
         "time": med_slang / duck[fastest],
@@ -1019,6 +1079,11 @@ def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, o
         f"{fastest}): {'met' if goals['time'] <= GOAL_TIME_RATIO else 'MISSED'} "
         f"({goals['time']:.2f}x; " + ", ".join(
             f"{med_slang / v:.2f}x of {k}" for k, v in duck.items()) + ")")
+    if "polars" in walls:
+        pol = statistics.median(walls["polars"])
+        pol_cpu = statistics.median(r.cpu for r in runs_of["polars"])
+        out(f"slang against Polars (the same numbers, lazy from Parquet): {med_slang / pol:.2f}x "
+            f"wall, {cpu_slang / pol_cpu:.2f}x CPU")
     out(f"goal slang peak memory under {GOAL_MEMORY_RATIO}x the column bytes: "
         f"{'met' if goals['memory'] <= GOAL_MEMORY_RATIO else 'MISSED'} "
         f"({goals['memory']:.2f}x; {goals['memory_net']:.2f}x above the imports)")
@@ -1158,6 +1223,8 @@ def main() -> int:
     parser.add_argument("--duckdb", default="plain,tuned",
                         help="comma-separated DuckDB queries to run: plain, lookup, tuned "
                         "(default plain,tuned; see duckdb_sql)")
+    parser.add_argument("--no-polars", action="store_true",
+                        help="leave out the Polars query (run when polars is installed)")
     parser.add_argument("--profile-top", type=int, default=25,
                         help="functions shown from cProfile (0: no profile run)")
     parser.add_argument("--markdown", type=Path, help="also write the figures to this file")
@@ -1197,11 +1264,19 @@ def main() -> int:
     import numpy
     import pyarrow
 
+    try:
+        import polars
+        with_polars = not args.no_polars
+    except ImportError:
+        polars = None
+        with_polars = False
+
     out = Out()
     out("# slang audit vs DuckDB\n")
     out(f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"pyarrow {pyarrow.__version__}, numpy {numpy.__version__}, duckdb {duckdb.__version__}"
-        f"; {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+        + (f", polars {polars.__version__}" if with_polars and polars else "")
+        + f"; {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     out(f"estate: {SERVICES} agreements x 3 objectives (availability, p95, business-hours p95), "
         f"monthly in {ZONE}, {DATE_FROM} .. {DATE_TO}: {SERVICES * 9} results")
     out("\nslowest imports of `slang audit` (python -X importtime, cumulative): " + ", ".join(
@@ -1213,7 +1288,7 @@ def main() -> int:
         for rows in sizes:
             runs = args.runs or (2 if args.quick else 5 if rows <= 10_000_000 else 3)
             res = bench_size(rows, runs, args.cache, scratch, estate, out, variants,
-                             args.profile_top, args.experiments)
+                             args.profile_top, args.experiments, with_polars)
             if any(res["agreement"].values()):
                 status = 1
     if args.markdown:
