@@ -137,7 +137,7 @@ class ScanBuilder:
         keep = table.drop_columns([self.time_col] if self.keep_key else drop)
         rest = keep.take(pa.array(order)) if len(order) else keep
         del keep, table
-        t = np.take(t, order, out=_unmappable(len(order), np.int64))
+        t = np.take(t, order, out=_unmappable(len(order), np.int64), mode="clip")  # unbuffered
         del order
         self._check_order(t, counts)
         self.pieces.append(_Piece(rest, t, counts))
