@@ -26,6 +26,10 @@ for the same numbers? This script
 6. with `--experiments`, measures what the suggested engine changes would save: the pieces
    beside their alternatives, whole audits with prototypes patched in at run time (reports
    checked byte-identical), and Arrow's memory pools. Nothing under `slang/` is modified.
+   (These prototypes target the engine before the row-group ScanBuilder, 6cc1907; its
+   `prepare` variants no longer change what an audit runs.)
+7. with polars installed (and not `--no-polars`), runs the same numbers as a lazy Polars
+   query too, checked the same way, and reports slang's ratio to it.
 
 Usage:
 

@@ -1119,7 +1119,7 @@ def physical_memory_bytes() -> int | None:
 
 
 def default_memory_budget() -> int | None:
-    """60 % of physical memory: room for the table, the engine's sorted copy and masks."""
+    """60 % of physical memory: room for the table, one row group's decoding and masks."""
     total = physical_memory_bytes()
     return None if total is None else int(total * MEMORY_FRACTION)
 
