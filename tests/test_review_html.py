@@ -208,3 +208,22 @@ def test_unusable_input_exits_2(bindings: Path, tmp_path: Path) -> None:
     broken.write_text("agreement {\n", encoding="utf-8")
     code, _, err = report(str(broken), "--data", "x=y")
     assert code == 2 and "error[SLG01" in err
+
+
+def test_a_period_without_data(tmp_path: Path) -> None:
+    """September has no request at all: `no data`, a gap in the line, no credit."""
+    policy, data = write_hostile(tmp_path)
+    args = (str(policy), "--data", f"requests={data}", "--from", "2026-09-01", "--to",
+            "2026-10-31", "--as-of", AS_OF)
+    code, markdown, err = report(*args)
+    assert code == 0, err
+    assert "| 2026-09 | no data | no data | - | 0 | - | - |" in markdown
+    assert "| 2026-10 | 98% | **breached** | 200% | 1 h | 10% = 100.00 GBP | - |" in markdown
+    assert report(*args, "--fail-on", "no_data")[0] == 1
+    code, page, err = report(*args, "--format", "html")
+    assert code == 0, err
+    (chart,) = charts(parse(page), "measured-chart")
+    assert [c.findtext(f"{SVG}title") for c in chart.iter(f"{SVG}circle")] == [
+        "2026-10: 98% (breached)"]
+    assert "no data" in "".join(chart.itertext())
+    assert not list(chart.iter(f"{SVG}polyline"))  # one point: no line to draw

@@ -36,8 +36,15 @@ PALETTE = ("#0969da", "#8250df", "#bf3989", "#1b7c83", "#953800", "#4d2d00", "#6
 FONT = "font-family=\"sans-serif\" font-size=\"11\""
 
 
+# Characters XML does not allow (C0 controls other than tab, newline and carriage return, and
+# the non-characters U+FFFE and U+FFFF), which no browser would show either: a policy string
+# holding one is written without it.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+
+
 def esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Text for HTML and SVG, in element content or a quoted attribute."""
+    return html.escape(text.translate(_CONTROL), quote=True)
 
 
 def n(v: float) -> str:
