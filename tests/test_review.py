@@ -289,3 +289,31 @@ def test_golden_markdown(bindings: Path) -> None:
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
 
+
+
+def test_a_margin_shrinking_three_periods_in_a_row_is_flagged(tmp_path: Path) -> None:
+    """400 requests a month, July to October 2026, with 0, 1, 2 and 3 server errors: 100 %,
+    99.75 %, 99.5 %, 99.25 % against 99 %, all met, but the margin (1, 0.75, 0.5, 0.25 points)
+    shrank three times in a row."""
+    from tests.review_support import write_hostile
+
+    policy, data = write_hostile(tmp_path)
+    rows = ["ts,service,status"]
+    for month, errors in ((7, 0), (8, 1), (9, 2), (10, 3)):
+        for i in range(400):
+            ts = dt.datetime(2026, month, 5, tzinfo=dt.UTC) + dt.timedelta(minutes=30 * i)
+            rows.append(f"{ts:%Y-%m-%dT%H:%M:%SZ},svc,{503 if i < errors else 200}")
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [
+        "report", str(policy), "--data", f"requests={data}", "--from", "2026-07-01", "--to",
+        "2026-10-31", "--as-of", "2026-11-15T00:00:00Z"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Target ≥ 99%. Trend: worsening: the margin shrank 3 periods in a row." in out
+    assert "- hostile availability: worsening trend" in out  # in the summary too
+    for label, measured, change in (("2026-07", "100%", "-"), ("2026-08", "99.75%", "worse"),
+                                    ("2026-09", "99.5%", "worse"),
+                                    ("2026-10", "99.25%", "worse")):
+        assert f"| {label} | {measured} | met |" in out
+        assert out.split(f"| {label} | {measured} | met |", 1)[1].split("\n", 1)[0].endswith(
+            f"| {change} |")
