@@ -617,3 +617,29 @@ def test_an_inline_table_measures_exactly_what_counting_its_rows_gives(
     finally:
         os.chdir(cwd)
     assert [r.status for r in run.results] == ["passed", "failed"]
+
+
+def test_the_language_reference_example_passes(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/language.md 4.7: its tests, against section 1's agreement, with the fixture the
+    comment describes (1000 GETs on 15 October at 120 ms, every 200th a 503: 995 / 1000)."""
+    import datetime as dt
+    import re
+
+    doc = (REPO / "docs" / "language.md").read_text(encoding="utf-8")
+    estate = re.search(r"## 1\. A first example\n\n```\n(.*?)```", doc, re.S)
+    section = doc[doc.index("### 4.7 Tests"):]
+    tests = re.search(r"```\n(test .*?)```", section, re.S)
+    assert estate is not None and tests is not None
+    (tmp_path / "slang.toml").write_text("")
+    (tmp_path / "estate.sla").write_text(estate.group(1))
+    (tmp_path / "checkout_test.sla").write_text(tests.group(1))
+    (tmp_path / "fixtures").mkdir()
+    start = dt.datetime(2026, 10, 15, 10, tzinfo=dt.UTC)
+    rows = [f"{(start + dt.timedelta(seconds=i)):%Y-%m-%dT%H:%M:%SZ},checkout,"
+            f"{503 if i % 200 == 0 else 200},GET,120" for i in range(1000)]
+    (tmp_path / "fixtures" / "october_requests.csv").write_text(
+        "ts,service,status,method,latency_ms\n" + "\n".join(rows) + "\n")
+    run = run_in(tmp_path, monkeypatch)
+    assert [(r.case.name, r.status) for r in run.results] == [
+        ("checkout_breached_in_october", "passed"), ("checkout_has_no_data_in_november", "passed")]
