@@ -551,8 +551,16 @@ def _stderr_console() -> Any:
               help="Exit 1 when a result is breached (breach), also at risk (at_risk), also "
               "without data (no_data).")
 @click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
-@click.option("--engine", type=click.Choice(["arrow"]), default="arrow", show_default=True,
-              help="Evaluation engine (duckdb and spark are planned).")
+@click.option("--engine", type=click.Choice(["arrow", "duckdb"]), default="arrow",
+              show_default=True,
+              help="arrow: in memory; duckdb: SQL, streaming Parquet from disk with bounded "
+              "memory (pip install 'slang[duckdb]'). The results are the same.")
+@click.option("--memory-limit", metavar="SIZE",
+              help="duckdb: the memory DuckDB may use before spilling to disk, e.g. 2GB.")
+@click.option("--threads", type=click.IntRange(min=1), metavar="N",
+              help="duckdb: worker threads (default: DuckDB's, one per core).")
+@click.option("--spark-master", default="local[2]", show_default=True, metavar="URL", hidden=True,
+              help="spark: the master of the session (local[N], spark://host:port, yarn).")
 @click.option("--evidence", "evidence", type=click.Path(path_type=Path), metavar="DIR",
               help="Also write an evidence bundle to DIR (new or empty): report, plan, policies "
               "and a manifest of hashes and versions, for `slang verify`.")
@@ -562,6 +570,7 @@ def _stderr_console() -> Any:
 def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, period: str | None,
           date_from: str | None, date_to: str | None, as_of: str | None, include_drafts: bool,
           fmt: str, output: Path | None, fail_on: str, no_fail: bool, engine: str,
+          memory_limit: str | None, threads: int | None, spark_master: str,
           evidence: Path | None, ledger_path: Path | None) -> None:
     """Evaluate the agreements under PATHS over measurement data.
 
@@ -572,10 +581,10 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
     """
     from slang.engine.audit import PeriodChoice
     from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.engine.sql.run import EngineOptions
     from slang.evidence.bundle import Selection, check_target, write_bundle
     from slang.report.render import RENDERERS
 
-    del engine  # one engine today; the option is accepted so scripts can name it
     stop_fmt = "json" if fmt == "json" else "text"
     when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
     try:  # before the work, so a wrong DIR or a broken ledger costs nothing
@@ -595,7 +604,8 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
         layers = [load_bindings_file(bind)] if bind else []
         tables = merge_bindings(*layers, parse_data_options(data))
         report = slang.audit(model, tables, choice=choice, as_of=when,
-                             include_drafts=include_drafts, progress=progress)
+                             include_drafts=include_drafts, progress=progress, engine=engine,
+                             engine_options=EngineOptions(memory_limit, threads, spark_master))
     except SlangError as exc:
         progress.close()
         _stop(exc.diagnostics, stop_fmt, model.texts)
@@ -885,8 +895,11 @@ def _stderr_is_terminal() -> bool:
 @click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
               help="Where open-ended agreements end when choosing the years of holiday "
               "region dates (`holidays \"GB-ENG\"`); default now.")
+@click.option("--sql", "sql_dialect", metavar="DIALECT",
+              help="Print the SQL the engine runs instead: duckdb or spark (tested); trino, "
+              "bigquery, snowflake (untested transpilations, labelled as such).")
 def plan(paths: tuple[str, ...], fmt: str, include_drafts: bool, output: Path | None,
-         as_of: str | None) -> None:
+         as_of: str | None, sql_dialect: str | None) -> None:
     """Show how the agreements under PATHS will be evaluated.
 
     One scan per source (objectives that read the same table share it), then per objective
@@ -898,6 +911,15 @@ def plan(paths: tuple[str, ...], fmt: str, include_drafts: bool, output: Path | 
     when = _as_of_or_stop(as_of, fmt)
     model = _load_valid(paths, fmt)
     the_plan = build_plan(model, audited_agreements(model, include_drafts), as_of=when)
+    if sql_dialect is not None:
+        from slang.engine.sql.explain import dialect_named, explain_sql
+
+        try:
+            text = explain_sql(the_plan, dialect_named(sql_dialect, _input_span()))
+        except SlangError as exc:
+            _stop(exc.diagnostics, fmt, model.texts)
+        _emit(text, output, "text")
+        return
     _emit(the_plan.to_json() if fmt == "json" else explain(the_plan), output, fmt)
 
 

@@ -150,6 +150,10 @@ CODE_TITLES: dict[str, str] = {
     "SLG0542": "Objective without a credit",
     "SLG0543": "Overlapping exclusions",
     "SLG0550": "Unused or unexplained suppression",
+    "SLG1101": "SQL engine not installed",
+    "SLG1102": "Not computable exactly in SQL",
+    "SLG1103": "SQL engine failed",
+    "SLG1104": "Unknown SQL dialect",
 }
 
 

@@ -85,6 +85,7 @@ GROUPS = {
     "SLG08": "## SLG08xx: policy tests",
     "SLG09": "## SLG09xx: evidence, verification and ledger",
     "SLG10": "## SLG10xx: import and export",
+    "SLG11": "## SLG11xx: SQL engines",
 }
 
 

@@ -12,6 +12,7 @@ from slang.engine.arrow import Executor, PreparedScan, ScanBuilder
 from slang.engine.calendar_time import to_us
 from slang.engine.periods import PeriodInstance, select_periods
 from slang.engine.results import ObjectiveResult, cap_adjustments, evaluate_result
+from slang.engine.sql.run import EngineOptions
 from slang.plan.plan import Plan, build_plan
 from slang.report.audit_report import AuditReport
 from slang.semantics import model as m
@@ -43,10 +44,19 @@ def audit(
     as_of: dt.datetime | None = None,
     include_drafts: bool = False,
     progress: Progress | None = None,
+    engine: str = "arrow",
+    engine_options: EngineOptions | None = None,
 ) -> AuditReport:
     """Evaluate every audited agreement of `model` over the tables bound in `data`
     ({table name: path}). Raises SlangError with coded diagnostics for invalid policies or
-    data; never returns a partial report."""
+    data; never returns a partial report.
+
+    `engine` is `arrow` (in memory, the reference), or `duckdb`/`spark`, which lower the plan
+    to SQL and read the data where it lies (slang.engine.sql); the results are the same."""
+    if engine != "arrow":
+        return _audit_sql(model, data, choice=choice, as_of=as_of,
+                          include_drafts=include_drafts, progress=progress, engine=engine,
+                          options=engine_options or EngineOptions())
     return audit_run(model, data, choice=choice, as_of=as_of, include_drafts=include_drafts,
                      progress=progress).report
 
@@ -71,10 +81,19 @@ def audit_run(
     progress: Progress | None = None,
 ) -> AuditRun:
     """`audit`, also returning the executor over the prepared scans."""
+    as_of, plan, periods = _prepare(model, choice, as_of, include_drafts)
+    scans, evidence = read_scans(plan, data, periods, to_us(as_of))
+    executor = Executor(scans, to_us(as_of))
+    return AuditRun(_report(model, plan, periods, executor, evidence, as_of, progress),
+                    executor)
+
+
+def _prepare(model: m.Model, choice: PeriodChoice, as_of: dt.datetime | None,
+             include_drafts: bool
+             ) -> tuple[dt.datetime, Plan, dict[str, list[PeriodInstance]]]:
     if model.errors:
         raise SlangError(model.errors)
     as_of = as_of or dt.datetime.now(dt.UTC)
-    as_of_us = to_us(as_of)
     agreements = audited_agreements(model, include_drafts)
     plan = build_plan(model, agreements, as_of=as_of)
     periods = {
@@ -82,8 +101,13 @@ def audit_run(
                                date_from=choice.date_from, date_to=choice.date_to)
         for a in agreements
     }
-    scans, evidence = read_scans(plan, data, periods, as_of_us)
-    executor = Executor(scans, as_of_us)
+    return as_of, plan, periods
+
+
+def _report(model: m.Model, plan: Plan, periods: Mapping[str, list[PeriodInstance]],
+            executor: Executor, evidence: list[object], as_of: dt.datetime,
+            progress: Progress | None) -> AuditReport:
+    """Measure every evaluation in every period and assemble the report."""
     results: list[ObjectiveResult] = []
     total = sum(len(periods[e.agreement.name]) for e in plan.evaluations)
     done = 0
@@ -96,7 +120,7 @@ def audit_run(
                 if progress is not None:
                     progress(done, total)
     results.sort(key=lambda r: (r.agreement.name, r.objective.name, r.period.start_us))
-    report = AuditReport(
+    return AuditReport(
         as_of=as_of,
         model=model,
         plan=plan,
@@ -105,7 +129,24 @@ def audit_run(
         data=evidence,
         holiday_data=holidays_used.to_dict(),
     )
-    return AuditRun(report, executor)
+
+
+def _audit_sql(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *,
+               choice: PeriodChoice, as_of: dt.datetime | None, include_drafts: bool,
+               progress: Progress | None, engine: str, options: EngineOptions
+               ) -> AuditReport:
+    """The audit on a SQL engine (slang.engine.sql): the same report; the backend is closed
+    when it is done, so no executor outlives it."""
+    from slang.engine.sql.run import open_backend, sql_executor
+
+    as_of, plan, periods = _prepare(model, choice, as_of, include_drafts)
+    backend = open_backend(engine, options)
+    try:
+        executor, evidence = sql_executor(backend, plan, data, periods, to_us(as_of))
+        return _report(model, plan, periods, executor, evidence,  # type: ignore[arg-type]
+                       as_of, progress)
+    finally:
+        backend.close()
 
 
 def read_scans(

@@ -1,0 +1,106 @@
+"""DuckDB: the dialect (simple operations and visits) and the embedded backend.
+
+DuckDB reads the Parquet files itself, streaming, with a memory limit and a spill directory, so
+a dataset larger than memory is audited with bounded memory: the per-row work (filters, the join
+with the counted-time table, aggregates) streams; only the sort behind exact percentiles
+(row_number over the values) and the coverage gap (consecutive instants) materialise, and
+DuckDB spills those to disk when they exceed `memory_limit`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import sqlglot.expressions as exp
+
+from slang.engine.sql.backend import engine_failed, missing_extra
+from slang.engine.sql.compiler import Dialect, double, ident
+
+
+class DuckDBDialect(Dialect):
+    name = "duckdb"
+    sqlglot = "duckdb"
+    tested = True
+    FUNCTIONS: ClassVar[dict[str, str]] = {
+        "EpochMicros": "EPOCH_US",
+        "IsFinite": "ISFINITE",
+        "IsNan": "ISNAN",
+        "Log2": "LOG2",
+    }
+
+    def visit_CountIf(self, cond: exp.Expression) -> exp.Expression:
+        return exp.CountIf(this=cond)
+
+    def visit_ExactInt(self, x: exp.Expression) -> exp.Expression:
+        return exp.cast(x, exp.DataType.Type.INT128)
+
+    def visit_EpochNanos(self, x: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="EPOCH_NS", expressions=[x])
+
+    def visit_Pow2(self, k: exp.Expression) -> exp.Expression:
+        return exp.Pow(this=double(2.0), expression=k)
+
+
+class DuckDBBackend:
+    """One in-memory DuckDB connection per audit, with bounded memory and threads."""
+
+    dialect = DuckDBDialect()
+
+    def __init__(self, memory_limit: str | None = None, threads: int | None = None):
+        try:
+            import duckdb
+        except ImportError:
+            raise missing_extra("duckdb", "duckdb", "duckdb") from None
+        self._duckdb = duckdb
+        self._spill = tempfile.mkdtemp(prefix="slang-duckdb-")
+        config: dict[str, Any] = {"temp_directory": self._spill,
+                                  "preserve_insertion_order": False}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        try:
+            self.con = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as exc:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            raise engine_failed("duckdb", str(exc), "check --memory-limit (e.g. 2GB) and "
+                                "--threads") from None
+
+    def bind_parquet(self, name: str, files: Sequence[Path]) -> exp.Expression:
+        paths = exp.Array(expressions=[exp.Literal.string(str(f)) for f in files])
+        read = exp.Anonymous(this="READ_PARQUET", expressions=[
+            paths, exp.PropertyEQ(this=exp.to_identifier("union_by_name"), expression=exp.true())])
+        return self.define(name, exp.select(exp.Star()).from_(exp.Table(this=read)))
+
+    def bind_arrow(self, name: str, table: pa.Table) -> exp.Expression:
+        self.con.register(name, table)
+        return exp.Table(this=ident(name))
+
+    def define(self, name: str, query: exp.Select) -> exp.Expression:
+        view = exp.Create(this=exp.Table(this=ident(name)), kind="VIEW", replace=True,
+                          expression=query)
+        self._run(view)
+        return exp.Table(this=ident(name))
+
+    def fetch(self, query: exp.Expression) -> pa.Table:
+        sql = self.dialect.render(query)
+        try:
+            return self.con.sql(sql).to_arrow_table()  # type: ignore[no-any-return]
+        except self._duckdb.Error as exc:
+            raise engine_failed("duckdb", str(exc).splitlines()[0]) from None
+
+    def _run(self, query: exp.Expression) -> Any:
+        sql = self.dialect.render(query)
+        try:
+            return self.con.execute(sql)
+        except self._duckdb.Error as exc:
+            raise engine_failed("duckdb", str(exc).splitlines()[0]) from None
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self._spill, ignore_errors=True)

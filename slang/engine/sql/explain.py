@@ -1,0 +1,121 @@
+"""`slang plan --sql DIALECT`: the SQL an audit runs, per scan and per evaluation.
+
+Two things are bound only at run time and appear here by name: each scan's raw relation (the
+logical table, e.g. "requests"; DuckDB binds it to `read_parquet([...])`, Spark to a temporary
+view over the files) and `slang_counted`, the counted time of the periods audited (columns `p`
+period index, `ps` its start, `s`/`e` UTC microseconds, `a` inside an `as available`
+exclusion), which the engine computes from --period/--from/--to/--as-of and inlines as a VALUES
+list. Column types come from the data at run time; here timestamps are assumed only in the
+declared time columns.
+"""
+
+from __future__ import annotations
+
+from slang.diagnostics import SlangError, error
+from slang.engine.sql.compiler import (
+    ConditionLowering,
+    Dialect,
+    EventQuery,
+    ScanShape,
+    counted_placeholder,
+    ident,
+    interval_rows,
+    scan_select,
+    ts_columns,
+)
+from slang.plan.plan import Plan, selection_of
+from slang.semantics import model as m
+from slang.syntax.span import NO_SPAN, Span
+
+TESTED = ("duckdb", "spark")
+UNTESTED = ("trino", "bigquery", "snowflake")
+DIALECTS = TESTED + UNTESTED
+
+
+def dialect_named(name: str, span: Span = NO_SPAN) -> Dialect:
+    try:
+        import sqlglot  # noqa: F401
+    except ImportError:
+        from slang.engine.sql.backend import missing_extra
+
+        raise missing_extra("duckdb", "sqlglot", "duckdb") from None
+    from slang.engine.sql.duckdb import DuckDBDialect
+    from slang.engine.sql.spark import SparkDialect
+
+    if name == "duckdb":
+        return DuckDBDialect()
+    if name == "spark":
+        return SparkDialect()
+    if name in UNTESTED:
+        # sqlglot's transpilation of the DuckDB lowering: offered, never run by the tests
+        d = DuckDBDialect()
+        d.name, d.sqlglot, d.tested = name, name, False
+        return d
+    raise SlangError([error("SLG1104", f"unknown SQL dialect `{name}`", span,
+                            hint=f"dialects: {', '.join(DIALECTS)}")])
+
+
+def explain_sql(plan: Plan, dialect: Dialect) -> str:
+    r = dialect.render
+    out = [f"-- slang plan --sql {dialect.name}"]
+    if not dialect.tested:
+        out.append(f"-- UNTESTED: sqlglot's transpilation to {dialect.name}; no test runs it "
+                   "against a real engine. Review before use.")
+    out.append("-- bound at run time: each scan's raw table, and slang_counted(p, ps, s, e, a), "
+               "the counted time of the audited periods in UTC microseconds")
+    scans = {}
+    shapes = {}
+    for i, scan in enumerate(plan.scans):
+        shape = ScanShape(scan.columns)
+        select = scan_select(dialect, scan.source, shape, dialect.raw_relation(scan.source.table))
+        name = f"slang_scan_{i}"
+        out.append(f"\n-- scan {scan.id}: table \"{scan.source.table}\" in canonical form")
+        out.append(f"CREATE VIEW {r(ident(name))} AS\n{r(select, pretty=True)};")
+        from sqlglot import expressions as exp
+
+        scans[scan.id] = exp.Table(this=ident(name))
+        shapes[scan.id] = shape
+    counted = counted_placeholder()
+    for ev in plan.evaluations:
+        a, ind = ev.agreement, ev.objective.indicator
+        sel = selection_of(ind)
+        src = sel.source
+        low = ConditionLowering(dialect, src, a.timezone, ts_columns(src, shapes[src.id]))
+        out.append(f"\n-- evaluation {ev.id}")
+        try:
+            out += _queries(dialect, ev, ind, sel, scans[src.id], low, counted)
+        except SlangError as exc:
+            out.append(f"-- not lowered: {exc.diagnostics[0].code} "
+                       f"{exc.diagnostics[0].message}")
+    return "\n".join(out) + "\n"
+
+
+def _queries(dialect: Dialect, ev: object, ind: m.Indicator, sel: m.Selection, scan: object,
+             low: ConditionLowering, counted: object) -> list[str]:
+    r = dialect.render
+    a = ev.agreement  # type: ignore[attr-defined]
+    key = a.service.key if sel.source.key_column else None
+    if isinstance(ind, m.UptimeIndicator):
+        q = interval_rows(dialect, scan, key, low.condition(sel.condition))  # type: ignore[arg-type]
+        return ["-- downtime rows; uptime's interval algebra runs on them per period",
+                r(q, pretty=True) + ";"]
+    sliced = isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
+    inner = ind.inner if isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator) else ind
+    column = inner.column if isinstance(inner, m.ValueIndicator) and \
+        inner.function != "count" else None
+    q = EventQuery(dialect, scan, key, low, sel.condition,  # type: ignore[arg-type]
+                   inner.good if isinstance(inner, m.RatioIndicator) else None, column,
+                   None, ind.slice_seconds * 1_000_000 if sliced else None)
+    if isinstance(inner, m.RatioIndicator):
+        return [r(q.ratio(counted), pretty=True) + ";"]  # type: ignore[arg-type]
+    assert isinstance(inner, m.ValueIndicator)
+    out = [r(q.values(counted), pretty=True) + ";"]  # type: ignore[arg-type]
+    if inner.function in ("sum", "mean"):
+        out += ["-- exact sum: integer mantissas per binary exponent",
+                r(q.exact_sums(counted), pretty=True) + ";"]  # type: ignore[arg-type]
+    elif inner.function == "percentile":
+        assert inner.q is not None
+        out += ["-- exact percentile: the order statistics by row number",
+                r(q.order_statistics(counted, inner.q, inner.method),  # type: ignore[arg-type]
+                  pretty=True) + ";"]
+    return out
