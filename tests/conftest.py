@@ -24,3 +24,16 @@ def demo_bindings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(main, ["demo", str(out)])
     assert result.exit_code == 0, result.output
     return out / "bindings.yaml"
+
+
+@pytest.fixture(scope="session")
+def spark_session():  # type: ignore[no-untyped-def]
+    """One local Spark session for the whole test run (starting one costs seconds): the SQL
+    engine's Spark backend finds it active and reuses it instead of starting and stopping its
+    own. Tests that use it are `slow`."""
+    pytest.importorskip("pyspark.sql", reason="the spark extra is absent")
+    from slang.engine.sql.spark import SparkBackend
+
+    backend = SparkBackend("local[2]")  # owns the session: configured as audits configure it
+    yield backend.spark
+    backend.spark.stop()

@@ -200,3 +200,18 @@ def test_business_duration_is_refused_with_slg1102(estate: Estate) -> None:
   }"""), {"tickets": {"opened_at": ["2026-10-05T10:00:00Z"],
                       "resolved_at": ["2026-10-05T11:00:00Z"]}})
     assert [d.code for d in exc.value.diagnostics] == ["SLG1102"]
+
+
+def test_nan_is_neither_greater_nor_less_even_with_parquet_statistics(estate: Estate) -> None:
+    """IEEE, as Arrow: NaN > 200 and NaN < 200 are both false. SQL engines order NaN above every
+    number, and DuckDB folded `isnan(x)` to false from Parquet statistics (which leave NaN
+    out); both are guarded against."""
+    got = _duck(estate, agreement("""
+  objective slow { indicator ratio(requests where status < 500, requests where latency_ms > 0.2s)
+                   target >= 0% }
+  objective fast { indicator count(requests where latency_ms < 0.2s) target >= 0 }
+"""), {"requests": {"ts": ["2026-10-05T10:00:00Z", "2026-10-05T10:00:01Z",
+                            "2026-10-05T10:00:02Z"], "status": [200, 200, 200],
+                    "latency_ms": [100.0, 300.0, float("nan")]}})
+    assert (got["slow"]["good"], got["slow"]["total"]) == (1, 1)
+    assert got["fast"]["measured"] == 1

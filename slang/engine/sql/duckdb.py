@@ -58,8 +58,11 @@ class DuckDBBackend:
             raise missing_extra("duckdb", "duckdb", "duckdb") from None
         self._duckdb = duckdb
         self._spill = tempfile.mkdtemp(prefix="slang-duckdb-")
+        # statistics propagation folds `isnan(x)` to false from Parquet min/max statistics,
+        # which leave NaN out (DuckDB 1.x-2.0): exactness first, so it is off
         config: dict[str, Any] = {"temp_directory": self._spill,
-                                  "preserve_insertion_order": False}
+                                  "preserve_insertion_order": False,
+                                  "disabled_optimizers": "statistics_propagation"}
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:

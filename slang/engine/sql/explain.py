@@ -80,7 +80,9 @@ def explain_sql(plan: Plan, dialect: Dialect) -> str:
         a, ind = ev.agreement, ev.objective.indicator
         sel = selection_of(ind)
         src = sel.source
-        low = ConditionLowering(dialect, src, a.timezone, ts_columns(src, shapes[src.id]))
+        # column types are unknown here: columns with a declared unit may be floating point
+        low = ConditionLowering(dialect, src, a.timezone, ts_columns(src, shapes[src.id]),
+                                frozenset(src.units))
         out.append(f"\n-- evaluation {ev.id}")
         try:
             out += _queries(dialect, ev, ind, sel, scans[src.id], low, counted)

@@ -59,7 +59,10 @@ class SparkBackend:
             self.spark = (SparkSession.builder.master(master).appName("slang audit")
                           .config("spark.sql.session.timeZone", "UTC")
                           .config("spark.ui.enabled", "false")
+                          .config("spark.ui.showConsoleProgress", "false")
+                          .config("spark.sql.shuffle.partitions", "4")
                           .getOrCreate())
+            self.spark.sparkContext.setLogLevel("ERROR")
         except Exception as exc:  # py4j and Java errors carry no common base
             raise engine_failed("spark", f"cannot start a session on {master}: "
                                 f"{str(exc).splitlines()[0]}",
