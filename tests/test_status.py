@@ -314,15 +314,16 @@ def test_json_row_and_text(tmp_path: Path) -> None:
                  "2026-11-11T00:00:00Z")
     (r,) = to_dict(report)["objectives"]
     assert {k: r[k] for k in ("status", "measured", "projected", "burn_rate",
-                              "budget_remaining", "exhaustion")} == {
+                              "budget_remaining", "exhaustion", "time_to_exhaustion_s")} == {
         "status": "at_risk", "measured": 0.998, "projected": 0.998, "burn_rate": 2.0,
-        "budget_remaining": 1 / 3, "exhaustion": "2026-11-16T00:00:00Z"}
+        "budget_remaining": 1 / 3, "exhaustion": "2026-11-16T00:00:00Z",
+        "time_to_exhaustion_s": 5 * 86400}
     assert r["alerts"][0] == {"severity": "page", "budget": 0.02, "long_window": "1h",
                               "short_window": "5m", "factor": 14.4, "long_rate": 0.0,
                               "short_rate": None, "firing": False}
     text = render_text(report)
-    assert "a          availability  2026-11  at_risk  99.8%     99.8%      >= 99.9%  33.3%" \
-        in text
+    assert "a          availability  2026-11  at_risk  99.8%     99.8%      >= 99.9%  33.3%  " \
+        "      2026-11-16T00:00:00Z (in 5d 0h)" in text
     assert text.endswith("1 objectives of 1 agreements: 0 breached, 1 at risk, 0 no data, "
                          "0 met; alerts firing: 0 page, 0 ticket\n")
 

@@ -7,10 +7,12 @@ Nothing here reads a clock, so the same policies, data and `--as-of` give the sa
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
 from slang.engine.burn import BurnCheck, WindowRate
-from slang.engine.outcome import to_float
+from slang.engine.calendar_time import US, to_us
+from slang.engine.outcome import to_float, to_number
 from slang.report.audit_report import rfc3339
 from slang.report.plain import instant_text, table
 from slang.report.render import fmt_value
@@ -21,7 +23,8 @@ SCHEMA_VERSION = 1
 
 
 def to_dict(report: StatusReport) -> dict[str, Any]:
-    rows = [_row(r) for r in report.rows]
+    now = to_us(report.as_of)
+    rows = [_row(r, now) for r in report.rows]
     counts = {s: sum(1 for r in report.rows if r.result.status == s)
               for s in ("breached", "at_risk", "no_data", "met")}
     return {
@@ -41,7 +44,7 @@ def to_dict(report: StatusReport) -> dict[str, Any]:
     }
 
 
-def _row(s: ObjectiveStatus) -> dict[str, Any]:
+def _row(s: ObjectiveStatus, now: int) -> dict[str, Any]:
     r, f = s.result, s.forecast
     return {
         "agreement": r.agreement.name,
@@ -60,6 +63,8 @@ def _row(s: ObjectiveStatus) -> dict[str, Any]:
         "burn_rate": to_float(f.burn_rate),
         "budget_remaining": to_float(f.budget_remaining),
         "exhaustion": None if f.exhaustion_us is None else instant_text(f.exhaustion_us),
+        "time_to_exhaustion_s": None if f.exhaustion_us is None
+        else to_number(Fraction(f.exhaustion_us - now, US)),
         "alerts": [_alert(c) for c in s.alerts],
         "firing": [_alert_text(c) for c in s.firing],
         "notify": list(s.notify),
@@ -111,8 +116,22 @@ def _cells(row: dict[str, Any]) -> list[str]:
         fmt_value(row["measured"], ind), fmt_value(row["projected"], ind),
         f"{row['op']} {fmt_value(row['target'], ind)}",
         "-" if left is None else f"{left * 100:.1f}%",
-        row["exhaustion"] or "-", alerts, ", ".join(row["notify"]) or "-",
+        _exhaustion_text(row), alerts, ", ".join(row["notify"]) or "-",
     ]
+
+
+def _exhaustion_text(row: dict[str, Any]) -> str:
+    """`2026-11-19T04:39:18Z (in 4d 4h)`, or `(spent)` when the instant has passed."""
+    if row["exhaustion"] is None:
+        return "-"
+    left = row["time_to_exhaustion_s"]
+    if left <= 0:
+        return f"{row['exhaustion']} (spent)"
+    days, rest = divmod(int(left), 86400)
+    hours, rest = divmod(rest, 3600)
+    span = f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m" if hours else \
+        f"{max(rest // 60, 1)}m"
+    return f"{row['exhaustion']} (in {span})"
 
 
 def _summary(doc: dict[str, Any]) -> str:
