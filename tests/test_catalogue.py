@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 from pathlib import Path
 
 import jsonschema
@@ -134,10 +135,23 @@ def test_html_graph_is_laid_out_without_overlaps() -> None:
         for b in names[i + 1:]:
             (ax, ay), (bx, by) = boxes[a], boxes[b]
             assert abs(ax - bx) >= NODE_W or abs(ay - by) >= NODE_H, (a, b)
-    edges = [e for e in graph.iter(f"{SVG}line") if e.get("class") == "edge"]
+    edges = [e for e in graph.iter(f"{SVG}polyline") if e.get("class") == "edge"]
     assert len(edges) == 20
     for e in edges:
-        assert float(e.get("y2", "nan")) > float(e.get("y1", "nan"))  # every edge points down
+        points = [tuple(map(float, xy.split(","))) for xy in e.get("points", "").split()]
+        ys = [y for _, y in points]
+        assert ys == sorted(ys) and ys[-1] > ys[0]  # every edge points down
+        # no edge runs through a box: sample each segment strictly between its ends
+        for (x1, y1), (x2, y2) in pairwise(points):
+            for k in range(1, 20):
+                x, y = x1 + (x2 - x1) * k / 20, y1 + (y2 - y1) * k / 20
+                for name, (bx, by) in boxes.items():
+                    inside = bx + 1 < x < bx + NODE_W - 1 and by + 1 < y < by + NODE_H - 1
+                    assert not inside, (e.findtext(f"{SVG}title"), name)
+    # storefront -> product_catalogue spans two rows: it bends through the row between
+    long_edge = next(e for e in edges
+                     if e.findtext(f"{SVG}title") == "storefront depends on product_catalogue")
+    assert len(long_edge.get("points", "").split()) == 6
     # covered services are outlined solid, the others dashed
     assert nodes["checkout"].get("stroke-dasharray") is None
     assert nodes["search"].get("stroke-dasharray") == "4 3"

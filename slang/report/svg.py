@@ -356,59 +356,88 @@ class Node:
 
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 168, 44, 24, 56, 16
+BEND_W = 12  # the slot a long edge takes in each row it crosses
 
 
-def graph_layout(nodes: Sequence[Node], edges: Sequence[tuple[str, str]]
-                 ) -> dict[str, tuple[float, float]]:
-    """Top-left corners of the nodes: one row per layer; within a row, in the order of the
-    mean position of their dependents in the row above (ties by id), then centred. The same
-    graph always gets the same picture."""
-    parents: dict[str, list[str]] = {n.id: [] for n in nodes}
-    for a, b in edges:
-        if b in parents:
-            parents[b].append(a)
-    rows: dict[int, list[Node]] = {}
-    for node in sorted(nodes, key=lambda x: x.id):
-        rows.setdefault(node.layer, []).append(node)
-    widest = max((len(r) for r in rows.values()), default=0)
-    total_w = widest * NODE_W + max(widest - 1, 0) * GAP_X
-    pos: dict[str, tuple[float, float]] = {}
-    for layer in sorted(rows):
-        row = rows[layer]
-        if layer > 0:
-            def barycentre(x: Node) -> tuple[float, str]:
-                placed = [pos[p][0] for p in parents[x.id] if p in pos]
-                return (sum(placed) / len(placed) if placed else float("inf"), x.id)
-            row = sorted(row, key=barycentre)
-        width = len(row) * NODE_W + max(len(row) - 1, 0) * GAP_X
-        left = PAD + (total_w - width) / 2
-        for i, node in enumerate(row):
-            pos[node.id] = (left + i * (NODE_W + GAP_X), PAD + layer * (NODE_H + GAP_Y))
-    return pos
+@dataclass(frozen=True)
+class GraphLayout:
+    """Top-left corners of the boxes, the polyline of every edge, and the picture's size."""
+
+    boxes: dict[str, tuple[float, float]]
+    edges: dict[tuple[str, str], tuple[tuple[float, float], ...]]
+    width: float
+    height: float
+
+
+def graph_layout(nodes: Sequence[Node], edges: Sequence[tuple[str, str]]) -> GraphLayout:
+    """Layered drawing: one row per layer (every edge points down). An edge that spans several
+    rows gets a narrow slot of its own in each row it crosses, so that no edge runs through a
+    box. Within a row, slots are ordered by the mean position of what points to them in the
+    row above (ties: boxes before bends, then by name); rows are centred. The same graph always
+    gets the same picture."""
+    layer = {x.id: x.layer for x in nodes}
+    width: dict[str, float] = {x.id: float(NODE_W) for x in nodes}
+    rows: dict[int, list[str]] = {}
+    for x in sorted(nodes, key=lambda x: x.id):
+        rows.setdefault(x.layer, []).append(x.id)
+    parents: dict[str, list[str]] = {x.id: [] for x in nodes}
+    chains: dict[tuple[str, str], list[str]] = {}
+    for a, b in sorted(edges):
+        if a not in layer or b not in layer or layer[b] <= layer[a]:
+            continue
+        chain = [a]
+        for k in range(layer[a] + 1, layer[b]):
+            bend = f"{a}>{b}@{k}"
+            width[bend] = float(BEND_W)
+            parents[bend] = [chain[-1]]
+            rows.setdefault(k, []).append(bend)
+            chain.append(bend)
+        parents[b].append(chain[-1])
+        chains[(a, b)] = [*chain, b]
+    row_width = {k: sum(width[i] for i in r) + GAP_X * (len(r) - 1) for k, r in rows.items()}
+    widest = max(row_width.values(), default=0.0)
+    centre: dict[str, float] = {}
+    top: dict[str, float] = {}
+    for k in sorted(rows):
+        def barycentre(i: str) -> tuple[float, bool, str]:
+            placed = [centre[p] for p in parents.get(i, []) if p in centre]
+            return (sum(placed) / len(placed) if placed else float("inf"), i in layer, i)
+        row = sorted(rows[k], key=barycentre) if k > min(rows) else rows[k]
+        x = PAD + (widest - row_width[k]) / 2
+        for i in row:
+            centre[i] = x + width[i] / 2
+            top[i] = PAD + k * (NODE_H + GAP_Y)
+            x += width[i] + GAP_X
+    boxes = {i: (centre[i] - NODE_W / 2, top[i]) for i in layer}
+    lines: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {}
+    for (a, b), chain in chains.items():
+        points = [(centre[a], top[a] + NODE_H)]
+        for bend in chain[1:-1]:
+            points += [(centre[bend], top[bend]), (centre[bend], top[bend] + NODE_H)]
+        points.append((centre[b], top[b]))
+        lines[(a, b)] = tuple(points)
+    layers = max(rows, default=0) + 1
+    return GraphLayout(boxes, lines, 2 * PAD + widest,
+                       2 * PAD + layers * NODE_H + (layers - 1) * GAP_Y)
 
 
 def dependency_graph(title: str, nodes: Sequence[Node], edges: Sequence[tuple[str, str]]
                      ) -> str:
     """Services as boxes (agreed ones outlined in blue, internal ones grey), an arrow from each
     service to each service it depends on."""
-    pos = graph_layout(nodes, edges)
-    layers = max((n.layer for n in nodes), default=0) + 1
-    widest = max((sum(1 for n in nodes if n.layer == k) for k in range(layers)), default=1)
-    frame = Frame(int(2 * PAD + widest * NODE_W + max(widest - 1, 0) * GAP_X),
-                  int(2 * PAD + layers * NODE_H + (layers - 1) * GAP_Y), 0, 0, 0, 0)
+    layout = graph_layout(nodes, edges)
+    pos = layout.boxes
+    frame = Frame(math.ceil(layout.width), math.ceil(layout.height), 0, 0, 0, 0)
     out = [open_svg(frame, title, "graph dependency-graph").replace(
         'role="img"', f'role="img" data-nodes="{len(nodes)}" data-edges="{len(edges)}"')]
     out.append('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
                'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
                f'<path d="M 0 0 L 10 5 L 0 10 z" fill="{COLOURS["edge"]}"/></marker></defs>')
-    for a, b in edges:
-        if a not in pos or b not in pos:
-            continue
-        (ax, ay), (bx, by) = pos[a], pos[b]
-        out.append(f'<line class="edge" x1="{n(ax + NODE_W / 2)}" y1="{n(ay + NODE_H)}" '
-                   f'x2="{n(bx + NODE_W / 2)}" y2="{n(by)}" stroke="{COLOURS["edge"]}" '
-                   f'stroke-width="1.2" marker-end="url(#arrow)"><title>{esc(a)} depends on '
-                   f"{esc(b)}</title></line>")
+    for (a, b), points in sorted(layout.edges.items()):
+        coords = " ".join(f"{n(x)},{n(y)}" for x, y in points)
+        out.append(f'<polyline class="edge" fill="none" points="{coords}" '
+                   f'stroke="{COLOURS["edge"]}" stroke-width="1.2" marker-end="url(#arrow)">'
+                   f"<title>{esc(a)} depends on {esc(b)}</title></polyline>")
     for node in sorted(nodes, key=lambda x: x.id):
         x, y = pos[node.id]
         fill = COLOURS["node_internal"] if node.internal else COLOURS["node"]
