@@ -63,8 +63,6 @@ INVALID_INPUT = "SLG0004"
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 PLANNED = (
-    "import sloth",
-    "export openslo",
     "audit --engine duckdb|spark",
 )
 
@@ -1299,6 +1297,23 @@ def import_openslo_command(files: tuple[str, ...], output_dir: Path | None, fmt:
     _report_import(import_openslo(_expand_inputs(files)), fmt, output_dir)
 
 
+@import_group.command(
+    name="sloth",
+    epilog="\b\nExamples:\n  slang import sloth slos/ -o policies/imported\n"
+    "  slang import sloth getting-started.yml",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              metavar="DIR", help="Write one .sla file per input file here (else stdout).")
+@_FORMAT_OPTION
+def import_sloth_command(files: tuple[str, ...], output_dir: Path | None, fmt: str) -> None:
+    """Sloth `prometheus/v1` specs (and the Kubernetes PrometheusServiceLevel form) as
+    formatted slang."""
+    from slang.interop.sloth import import_sloth
+
+    _report_import(import_sloth(_expand_inputs(files)), fmt, output_dir)
+
+
 @main.group(name="export", context_settings=_CONTEXT)
 def export_group() -> None:
     """Write agreements in other tools' formats: OpenSLO documents, Prometheus rules.
@@ -1334,3 +1349,24 @@ def export_prometheus_command(paths: tuple[str, ...], output: Path | None, fmt: 
     model = _load_valid(paths, fmt)
     result = export_prometheus(model)
     _report_export(result.text, result.diagnostics, model.texts, fmt, output)
+
+
+@export_group.command(
+    name="openslo",
+    epilog="\b\nExamples:\n  slang export openslo policies/ -o openslo.yaml\n"
+    "  slang export openslo policies/agreements/checkout.sla",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the documents here instead of stdout.")
+@_FORMAT_OPTION
+def export_openslo_command(paths: tuple[str, ...], output: Path | None, fmt: str) -> None:
+    """OpenSLO v1 documents (Service, SLO with inline SLIs and alert policies) for what
+    OpenSLO can express of the agreements; the rest is a warning on stderr."""
+    from slang.interop.openslo_export import export_openslo
+
+    model = _load_valid(paths, fmt)
+    result = export_openslo(model)
+    _report_export(result.text, result.diagnostics, model.texts, fmt, output)
+    if any(d.severity is Severity.ERROR for d in result.diagnostics):
+        raise click.exceptions.Exit(EXIT_UNABLE)

@@ -87,7 +87,7 @@ CODE_TITLES: dict[str, str] = {
     "SLG0450": "Unknown holiday region",
     "SLG0451": "Holiday data package missing",
     "SLG1001": "Input is not valid YAML",
-    "SLG1002": "Document does not match the OpenSLO schema",
+    "SLG1002": "Document does not match its schema",
     "SLG1003": "Not a document slang imports",
     "SLG1004": "No slang equivalent",
     "SLG1005": "Imported approximately",

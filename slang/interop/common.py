@@ -34,8 +34,8 @@ class Issues:
     def warn(self, code: str, doc: Document, path: tuple[Any, ...], message: str,
              hint: str | None = None) -> None:
         span = span_at(doc.file, doc.data, path)
-        where = f"`{field_name(path)}`"
-        self.diagnostics.append(warning(code, f"{where}: {message}", span, hint))
+        text = f"`{field_name(path)}`: {message}" if path else message
+        self.diagnostics.append(warning(code, text, span, hint))
 
     def fail(self, code: str, doc: Document, path: tuple[Any, ...], message: str,
              hint: str | None = None) -> None:

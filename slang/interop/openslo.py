@@ -40,6 +40,8 @@ from slang.interop.slang_writer import (
 )
 from slang.interop.yaml_lines import Document, field_name
 from slang.semantics.prometheus import PLACEHOLDER, is_selector, unbalanced
+from slang.syntax import ast
+from slang.syntax.parser import parse
 
 API_VERSIONS = ("openslo/v1", "openslo/v1alpha")
 KINDS = ("Service", "SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition",
@@ -132,6 +134,7 @@ class _Importer:
         self.used: set[tuple[str, str]] = set()
         self.services: dict[str, str] = {}  # OpenSLO service name -> slang name
         self.sources: dict[tuple[str, str], str] = {}  # (SLI name, spec repr) -> slang name
+        self.conditions: dict[str, str] = {}  # source -> condition of a `slang` metric source
 
     def run(self) -> ImportResult:
         for o in self.objects:
@@ -385,6 +388,9 @@ class _Importer:
                              "the SLI's display name has no slang equivalent next to its "
                              "description; dropped")
         source = SourceDecl(name, meta["name"], description)
+        if self.slang_metric(o, (*path, "spec"), spec, source):
+            self._plan(o).sources.append(source)
+            return name, kind
         if kind == "threshold":
             self.metric_source(o, (*path, "spec", "thresholdMetric"), spec["thresholdMetric"],
                                source, None)
@@ -392,6 +398,27 @@ class _Importer:
             self.ratio_metric(o, (*path, "spec", "ratioMetric"), spec["ratioMetric"], source)
         self._plan(o).sources.append(source)
         return name, kind
+
+    def slang_metric(self, o: Obj, path: tuple[Any, ...], spec: Any, source: SourceDecl
+                     ) -> bool:
+        """A metric source of type `slang` (as `slang export openslo` writes for a source
+        without a `prometheus` block): its table, and the condition of the good rows."""
+        metric = spec.get("thresholdMetric") or (spec.get("ratioMetric") or {}).get("good")
+        ms = (metric or {}).get("metricSource") or {}
+        if ms.get("type") != "slang" or not isinstance(ms.get("spec"), dict):
+            return False
+        table = ms["spec"].get("table")
+        if isinstance(table, str) and table:
+            source.table = table
+        where = ms["spec"].get("where")
+        if "ratioMetric" in spec and isinstance(where, str) and where.strip():
+            if _is_condition(where):
+                self.conditions[source.name] = where.strip()
+            else:
+                self.issues.warn("SLG1004", o.doc, (*path, "ratioMetric", "good"),
+                                 f"`where: {where}` is not a slang condition; imported as "
+                                 "`good == true`")
+        return True
 
     def ratio_metric(self, o: Obj, path: tuple[Any, ...], ratio: Any, source: SourceDecl
                      ) -> None:
@@ -547,7 +574,7 @@ class _Importer:
                 return None
             good = f"value {OPS[obj['op']]} {_number(decimal_of(obj['value']))}"
         else:
-            good = "good == true"
+            good = self.conditions.get(src, "good == true")
             if "value" in obj:
                 self.issues.warn("SLG1004", o.doc, (*path, "value"),
                                  "`value` applies to threshold metrics; ignored for a ratio")
@@ -578,7 +605,8 @@ class _Importer:
                              f"{percent_text(slice_target)}%)")
             else:
                 indicator = f"slice_mean({window}, {inner})"
-        return ObjectiveDecl(name, indicator, f">= {percent_text(target)}%", display)
+        description = display if display is not None and display != name else None
+        return ObjectiveDecl(name, indicator, f">= {percent_text(target)}%", description)
 
     def slice_window(self, o: Obj, path: tuple[Any, ...], value: Any) -> str:
         if value is None:
@@ -655,9 +683,8 @@ class _Importer:
             self.issues.warn("SLG1004", tdoc, (*tpath, "spec", "target"),
                              f"the notification channel `{tdata['spec']['target']}` has no "
                              f"slang equivalent; `{recipient}` is a `notify` recipient")
-        for e in events:
-            if e not in agreement.notify_on:
-                agreement.notify_on.append(e)
+        order = ("at_risk", "no_data", "met")
+        agreement.notify_on[:] = sorted(set(agreement.notify_on) | set(events), key=order.index)
         for i, entry in enumerate(spec.get("conditions") or []):
             cond = self.resolve(holder, (*path, "spec", "conditions", i), entry,
                                 "AlertCondition", "conditionRef")
@@ -713,6 +740,21 @@ class _Importer:
                              f"burn rate {cond['threshold']} over {cond['lookbackWindow']} is "
                              f"{percent}% of the budget after rounding")
         return BurnLine(severity, percent, slang_duration(long_s), slang_duration(short_s))
+
+
+def _is_condition(text: str) -> bool:
+    """Whether `text` is exactly one slang condition (it is pasted into a `ratio(...)`)."""
+    probe = f"agreement a {{ objective o {{ indicator ratio(x where {text}) }} }}"
+    result = parse(probe)
+    if result.diagnostics or len(result.module.decls) != 1:
+        return False
+    decl = result.module.decls[0]
+    items = getattr(decl, "items", ())
+    if len(items) != 1 or len(getattr(items[0], "attrs", ())) != 1:
+        return False
+    call = items[0].attrs[0].value
+    return (isinstance(call, ast.Call) and len(call.args) == 1
+            and isinstance(call.args[0], ast.Where))
 
 
 def _schema_message(e: Any) -> str:

@@ -99,7 +99,7 @@ class AgreementDecl:
     objectives: list[ObjectiveDecl] = field(default_factory=list)
     notify: list[str] = field(default_factory=list)
     notify_on: list[str] = field(default_factory=list)
-    burn_rates: list[BurnLine] | None = None
+    burn_rates: list[BurnLine] | None = None  # None: the defaults; []: no alerts
 
 
 @dataclass
@@ -163,7 +163,7 @@ def render(plan: FilePlan, header: str) -> str:
             if a.notify_on:
                 line += " on " + ", ".join(a.notify_on)
             out.append(line)
-        if a.burn_rates:
+        if a.burn_rates is not None:
             out.append("")
             out.append("  burn_rate {")
             for b in a.burn_rates:

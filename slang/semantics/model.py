@@ -131,6 +131,7 @@ class Source:
     units: dict[str, str] = field(hash=False, compare=True)  # column -> ms | s | m | h | d | w
     span: Span = NO_SPAN
     prometheus: PrometheusMapping | None = None
+    description: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -331,7 +331,7 @@ class _Resolver:
             table=node.table.value, time_column=time_column, time_form=time_form,
             start_column=col("start", "start"), end_column=col("end", "end"),
             key_column=col("key", "") or None, units=units, span=node.span,
-            prometheus=prometheus,
+            prometheus=prometheus, description=self._text(attrs.get("description")),
         )
         self.sources[entry.id] = src
         return src
