@@ -37,6 +37,7 @@ Usage:
     python benchmarks/audit_bench.py --rows 10M         # 5 runs
     python benchmarks/audit_bench.py                    # 10 M (5 runs) and 50 M (3 runs)
     python benchmarks/audit_bench.py --rows 10M --experiments --markdown /tmp/audit.md
+    python benchmarks/audit_bench.py --rows 10M --engine-duckdb  # also slang --engine duckdb
 
 The interpreter running it needs duckdb and slang installed (pyarrow, numpy come with slang).
 """
@@ -585,7 +586,8 @@ def check_agreement(cmds: dict[str, list[str]], scratch: Path, out: Out | None
     for name in cmds:
         if name == "slang":
             continue
-        problems = compare(ours, duck_numbers(scratch / f"{name}.json"))
+        numbers = slang_numbers if name.startswith("slang-") else duck_numbers
+        problems = compare(ours, numbers(scratch / f"{name}.json"))
         found[name] = problems
         if problems:
             say = out or print
@@ -987,6 +989,7 @@ def column_bytes_estimate(data: Path, columns: Sequence[str]) -> int:
 
 def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, out: Out,
                variants: Sequence[str], profile_top: int, experiments: bool = False,
+               engines: bool = False,
                with_polars: bool = False) -> dict[str, Any]:
     data = data_file(cache, rows)
     sql_files = {}
@@ -997,6 +1000,9 @@ def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, o
     child.write_text(DUCKDB_CHILD)
     cmds: dict[str, list[str]] = {
         "slang": [*slang_command(), *slang_audit_args(estate, data, scratch / "slang.json")]}
+    if engines:  # slang's SQL engine on DuckDB: the same report, read from disk by DuckDB
+        cmds["slang-duckdb"] = [*slang_command(), *slang_audit_args(
+            estate, data, scratch / "slang-duckdb.json"), "--engine", "duckdb"]
     for v in variants:
         name = f"duckdb-{v}"
         cmds[name] = [sys.executable, str(child), str(sql_files[v]), str(scratch / f"{name}.json")]
@@ -1052,7 +1058,8 @@ def bench_size(rows: int, runs: int, cache: Path, scratch: Path, estate: Path, o
         lo, med, hi = summary(walls[name])
         cpu = statistics.median(r.cpu for r in rs)
         peak = max(r.peak for r in rs)
-        b = base[name if name in ("slang", "polars") else "duckdb"].peak
+        b = base["slang" if name.startswith("slang") else
+                 name if name == "polars" else "duckdb"].peak
         ratio, cratio = ("", "") if name == "slang" else (f"{med_slang / med:.2f}",
                                                         f"{cpu_slang / cpu:.2f}")
         out(f"| {name} | {med:.3f} | {lo:.3f} | {hi:.3f} | {ratio} | {cpu:.3f} | {cratio} | "
@@ -1233,6 +1240,9 @@ def main() -> int:
                         help="functions shown from cProfile (0: no profile run)")
     parser.add_argument("--markdown", type=Path, help="also write the figures to this file")
     parser.add_argument("--child-phases", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--engine-duckdb", dest="engines", action="store_true",
+                        help="also time `slang audit --engine duckdb` (its report is checked "
+                        "against the Arrow engine's numbers)")
     parser.add_argument("--experiments", action="store_true",
                         help="also measure the alternatives the report suggests (prototypes "
                         "patched in at run time, memory pools); adds a few minutes")
@@ -1292,7 +1302,7 @@ def main() -> int:
         for rows in sizes:
             runs = args.runs or (2 if args.quick else 5 if rows <= 10_000_000 else 3)
             res = bench_size(rows, runs, args.cache, scratch, estate, out, variants,
-                             args.profile_top, args.experiments, with_polars)
+                             args.profile_top, args.experiments, args.engines, with_polars)
             if any(res["agreement"].values()):
                 status = 1
     if args.markdown:

@@ -549,15 +549,16 @@ def _stderr_console() -> Any:
               help="Exit 1 when a result is breached (breach), also at risk (at_risk), also "
               "without data (no_data).")
 @click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
-@click.option("--engine", type=click.Choice(["arrow", "duckdb"]), default="arrow",
+@click.option("--engine", type=click.Choice(["arrow", "duckdb", "spark"]), default="arrow",
               show_default=True,
               help="arrow: in memory; duckdb: SQL, streaming Parquet from disk with bounded "
-              "memory (pip install 'slang[duckdb]'). The results are the same.")
+              "memory (pip install 'slang[duckdb]'); spark: SQL on a Spark session "
+              "(pip install 'slang[spark]'). The results are the same.")
 @click.option("--memory-limit", metavar="SIZE",
               help="duckdb: the memory DuckDB may use before spilling to disk, e.g. 2GB.")
 @click.option("--threads", type=click.IntRange(min=1), metavar="N",
               help="duckdb: worker threads (default: DuckDB's, one per core).")
-@click.option("--spark-master", default="local[2]", show_default=True, metavar="URL", hidden=True,
+@click.option("--spark-master", default="local[2]", show_default=True, metavar="URL",
               help="spark: the master of the session (local[N], spark://host:port, yarn).")
 @click.option("--evidence", "evidence", type=click.Path(path_type=Path), metavar="DIR",
               help="Also write an evidence bundle to DIR (new or empty): report, plan, policies "

@@ -117,3 +117,25 @@ def test_plan_sql_the_duckdb_query_runs(tmp_path: Path) -> None:
     for s in statements[:-1]:
         con.execute(s)
     assert con.execute(statements[-1]).fetchall() == [(0, 2, 1)]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("spark_session")
+def test_spark_audit_is_byte_identical_to_arrow(tmp_path: Path) -> None:
+    """`--engine spark` on the test run's shared local session (reused, not stopped)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    policy = tmp_path / "p.sla"
+    policy.write_text((REPO / "tests" / "diagnostics" / "SLG1104.sla").read_text())
+    stamps = pa.array([1_791_194_400_000_000 + i * 600_000_000 for i in range(30)],
+                      pa.timestamp("us", tz="UTC"))  # 2026-10-05 from 10:00, every 10 min
+    pq.write_table(pa.table({"ts": stamps, "service": ["checkout"] * 30,
+                             "status": [500 if i % 7 == 0 else 200 for i in range(30)]}),
+                   tmp_path / "requests.parquet")
+    common = ["audit", str(policy), "--data", f"requests={tmp_path / 'requests.parquet'}",
+              "--period", "2026-10", "--as-of", AS_OF, "--format", "json"]
+    code_a, arrow, _ = run(*common)
+    code_s, spark, err = run(*common, "--engine", "spark", "--spark-master", "local[1]")
+    assert code_s == code_a == 1, err  # 5 errors in 30: 83.3 %, breached
+    assert spark == arrow

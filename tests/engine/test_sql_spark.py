@@ -31,7 +31,7 @@ from .test_reference import (
 from .test_sql_duckdb import assert_same
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("spark_session")]
-SPARK = settings(parent=SETTINGS, max_examples=6)
+SPARK = settings(parent=SETTINGS, max_examples=3)
 
 
 @SPARK

@@ -95,6 +95,9 @@ class Dialect:
             raise unsupported(f"the {self.name} SQL dialect has no exact form of `{name}`")
         return visit(*args)  # type: ignore[no-any-return]
 
+    def supports(self, name: str) -> bool:
+        return name in self.FUNCTIONS or hasattr(self, f"visit_{name}")
+
     def render(self, e: exp.Expression, pretty: bool = False) -> str:
         return e.sql(dialect=self.sqlglot or None, pretty=pretty)
 
@@ -352,6 +355,18 @@ def time_roles(source: m.Source) -> list[tuple[str, str]]:
     if source.kind == "events":
         return [(source.time_column, "__t")]
     return [(source.start_column, "__start"), (source.end_column, "__end")]
+
+
+def micros_of(dialect: Dialect, source: m.Source, shape: ScanShape) -> exp.Expression:
+    """An events source's instant as microseconds, over the raw columns."""
+    c = source.time_column
+    if source.time_form == "epoch_ms":
+        return exp.Mul(this=dialect.op("ToBigint", col(c)), expression=integer(1000))
+    if source.time_form == "epoch_s":
+        return exp.Mul(this=dialect.op("ToBigint", col(c)), expression=integer(US))
+    if c in shape.nanosecond_columns:
+        return dialect.op("EpochMicrosFromNanos", col(c))
+    return dialect.op("EpochMicros", col(c))
 
 
 def scan_select(dialect: Dialect, source: m.Source, shape: ScanShape,

@@ -68,7 +68,9 @@ class DuckDBBackend:
         if threads:
             config["threads"] = threads
         try:
-            self.con = duckdb.connect(":memory:", config=config)
+            # a database file in the private spill directory: tables the engine materialises
+            # live on disk under the buffer manager, so memory stays within memory_limit
+            self.con = duckdb.connect(str(Path(self._spill) / "slang.duckdb"), config=config)
         except duckdb.Error as exc:
             shutil.rmtree(self._spill, ignore_errors=True)
             raise engine_failed("duckdb", str(exc), "check --memory-limit (e.g. 2GB) and "
@@ -82,6 +84,16 @@ class DuckDBBackend:
 
     def bind_arrow(self, name: str, table: pa.Table) -> exp.Expression:
         self.con.register(name, table)
+        return exp.Table(this=ident(name))
+
+    def materialize(self, name: str, query: exp.Select, order: list[str]) -> exp.Expression:
+        """A table of `query`'s rows ordered by `order`: every evaluation then reads only the
+        row groups of its service and periods (DuckDB's min/max zone maps), instead of decoding
+        every Parquet file again."""
+        ordered = query.order_by(*[exp.Ordered(this=exp.column(ident(c))) for c in order],
+                                 copy=True)
+        self._run(exp.Create(this=exp.Table(this=ident(name)), kind="TABLE", replace=True,
+                             expression=ordered))
         return exp.Table(this=ident(name))
 
     def define(self, name: str, query: exp.Select) -> exp.Expression:

@@ -57,6 +57,7 @@ class SqlExecutor(Executor):
     bound: dict[str, BoundScan] = field(default_factory=dict)
     periods: dict[str, list[PeriodInstance]] = field(default_factory=dict)
     _measures: dict[tuple[str, int], Measure] = field(default_factory=dict)
+    _index: dict[str, dict[int, int]] = field(default_factory=dict)  # period start -> index
     _intervals: dict[tuple[str, str | None, str], iv.Intervals] = field(default_factory=dict)
 
     def lowering(self, source: m.Source, a: m.Agreement) -> ConditionLowering:
@@ -90,10 +91,10 @@ class SqlExecutor(Executor):
     def _events(self, ev: Evaluation, ind: m.Indicator, p: PeriodInstance,
                 time: CountedTime, until: int) -> Measure:
         periods = self.periods[ev.agreement.name]
-        index = next(i for i, q in enumerate(periods) if q.start_us == p.start_us)
-        if (ev.id, index) not in self._measures:
+        if ev.id not in self._index:
+            self._index[ev.id] = {q.start_us: i for i, q in enumerate(periods)}
             self._measure_all(ev, ind, periods)
-        return self._measures.pop((ev.id, index))
+        return self._measures.pop((ev.id, self._index[ev.id][p.start_us]))
 
     def _measure_all(self, ev: Evaluation, ind: m.Indicator,
                      periods: list[PeriodInstance]) -> None:
@@ -165,9 +166,19 @@ class _Results:
     sums: dict[Group, Fraction] = field(default_factory=dict)
     percentiles: dict[Group, Fraction] = field(default_factory=dict)
 
+    _slices: dict[int, list[tuple[int, dict[str, Any]]]] | None = None
+
     @classmethod
     def empty(cls) -> _Results:
         return cls({})
+
+    def slices_of(self, period: int) -> list[tuple[int, dict[str, Any]]]:
+        """(slice index, row) of one period's groups, bucketed once for all periods."""
+        if self._slices is None:
+            self._slices = defaultdict(list)
+            for (p, k), row in self.counts.items():  # type: ignore[misc]
+                self._slices[p].append((k, row))
+        return self._slices.get(period, [])
 
 
 def _ints(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -259,7 +270,7 @@ def _sliced_measure(ind: m.TimeslicesIndicator | m.SliceMeanIndicator, res: _Res
     size = ind.slice_seconds * US
     slices = iv.slice_indices(time.counted, p.start_us, size)
     n = len(slices)
-    keyed = [(k, r) for (pi, k), r in ((g, r) for g, r in res.counts.items()) if pi == i]
+    keyed = res.slices_of(i)
     pos = np.searchsorted(slices, np.array([k for k, _ in keyed], dtype=np.int64))
 
     def per_slice(name: str) -> np.ndarray:

@@ -51,6 +51,7 @@ from slang.engine.sql.compiler import (
     col,
     ident,
     integer,
+    micros_of,
     scan_select,
     time_roles,
 )
@@ -105,6 +106,13 @@ def bind_source(backend: Backend, index: int, source: m.Source,
     diags += ctx.diagnostics(len(data_path.files))
     if diags:
         raise SlangError(diags)
+    if nanos and not backend.dialect.supports("EpochNanos"):
+        from slang.engine.sql.compiler import unsupported
+
+        raise unsupported(f"source `{source.name}`: {', '.join(sorted(nanos))} "
+                          f"{'holds' if len(nanos) == 1 else 'hold'} nanosecond timestamps, "
+                          f"which {backend.dialect.name} cannot read exactly", source.span,
+                          "write microsecond timestamps, or use --engine duckdb or arrow")
     if via_arrow:
         return _bind_via_arrow(backend, index, source, path, columns, as_of_us=as_of_us,
                                time_range_us=time_range_us)
@@ -115,8 +123,29 @@ def bind_source(backend: Backend, index: int, source: m.Source,
     shape = ScanShape(tuple(wanted), frozenset(stamps - time_cols), frozenset(nanos),
                       frozenset(floats))
     raw = backend.bind_parquet(f"slang_raw_{index}", [f.path for f in data_path.files])
-    relation = backend.define(f"slang_scan_{index}",
-                              scan_select(backend.dialect, source, shape, raw))
+    select = scan_select(backend.dialect, source, shape, raw)
+    materialize = getattr(backend, "materialize", None)
+    if materialize is not None and source.kind == "events":
+        # rows outside the audited time range are counted for the evidence from the view,
+        # then only the range is materialised
+        view = backend.define(f"slang_view_{index}", select)
+        rows, skipped, cov = _evidence(backend, source, view, as_of_us, time_range_us, ctx)
+        inside = select
+        if time_range_us is not None:
+            t = micros_of(backend.dialect, source, shape)
+            inside = select.where(exp.and_(
+                exp.GTE(this=t, expression=integer(time_range_us[0])),
+                exp.LT(this=t.copy(), expression=integer(time_range_us[1]))), copy=True)
+        order = ["__key", "__t"] if source.key_column is not None else ["__t"]
+        relation = materialize(f"slang_scan_{index}", inside, order)
+        evidence = DataEvidence(
+            name=source.table, source=source.name, path=data_path.shown,
+            sha256=listing_sha256(digests) if data_path.is_dataset else digests[0][1],
+            rows=rows, rows_skipped=skipped, coverage=cov,
+            files=digests if data_path.is_dataset else None,
+        )
+        return BoundScan(source, relation, shape, evidence)
+    relation = backend.define(f"slang_scan_{index}", select)
     rows, skipped, cov = _evidence(backend, source, relation, as_of_us, time_range_us, ctx)
     evidence = DataEvidence(
         name=source.table, source=source.name, path=data_path.shown,
