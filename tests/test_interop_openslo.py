@@ -152,3 +152,13 @@ def test_alert_policies_become_notify_and_burn_rate_lines(tmp_path: Path) -> Non
     (window,) = model.agreements["checkout_availability"].burn_rates
     assert (window.severity, window.budget_fraction) == ("page", Fraction(1, 50))
     assert [d.code for d in result.diagnostics] == ["SLG1005", "SLG1004"]
+
+
+def test_an_unknown_time_zone_is_reported_not_written(tmp_path: Path) -> None:
+    text = (FIXTURES.parent / "openslo_alerts" / "alerting.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "tz.yaml"
+    path.write_text(text.replace("Europe/London", "Mars/Olympus_Mons"), encoding="utf-8")
+    result = import_openslo([str(path)])
+    assert "timezone" not in result.combined()
+    (d,) = [d for d in result.diagnostics if "time zone" in d.message]
+    assert (d.code, d.span.line) == ("SLG1005", 29)

@@ -40,6 +40,7 @@ from slang.interop.slang_writer import (
 )
 from slang.interop.yaml_lines import Document, field_name
 from slang.semantics.prometheus import PLACEHOLDER, is_selector, unbalanced
+from slang.semantics.values import is_time_zone
 from slang.syntax import ast
 from slang.syntax.parser import parse
 
@@ -252,7 +253,7 @@ class _Importer:
         rolling = w.get("isRolling", calendar is None)
         timezone = start = None
         if calendar is not None:
-            timezone = calendar.get("timeZone")
+            timezone = self.zone(o, (*path, "calendar", "timeZone"), calendar.get("timeZone"))
             start = self.start(o, (*path, "calendar", "startTime"), calendar.get("startTime"))
         if rolling:
             if calendar is not None:
@@ -266,6 +267,14 @@ class _Importer:
         if start is not None:
             self.check_alignment(o, (*path, "calendar", "startTime"), period, start)
         return period, timezone, start
+
+    def zone(self, o: Obj, path: tuple[Any, ...], name: str | None) -> str | None:
+        if name is None or is_time_zone(name):
+            return name
+        self.issues.warn("SLG1005", o.doc, path,
+                         f"`{name}` is not a time zone of the IANA database; imported as UTC",
+                         "write a name such as `Europe/London` or `America/New_York`")
+        return None
 
     def rolling(self, o: Obj, path: tuple[Any, ...], duration: str) -> str:
         m = SHORTHAND.match(duration)
@@ -392,8 +401,8 @@ class _Importer:
             self._plan(o).sources.append(source)
             return name, kind
         if kind == "threshold":
-            self.metric_source(o, (*path, "spec", "thresholdMetric"), spec["thresholdMetric"],
-                               source, None)
+            self.threshold_metric(o, (*path, "spec", "thresholdMetric"),
+                                  spec["thresholdMetric"])
         else:
             self.ratio_metric(o, (*path, "spec", "ratioMetric"), spec["ratioMetric"], source)
         self._plan(o).sources.append(source)
@@ -440,9 +449,9 @@ class _Importer:
                              "a counter; write the whole query with `{{window}}`")
         source.prometheus = PromBlock(queries["total"], role, queries[role])
 
-    def metric_source(self, o: Obj, path: tuple[Any, ...], metric: Any, source: SourceDecl,
-                      _unused: None) -> None:
-        """A threshold metric: one query of values; slang compares each row's `value`."""
+    def threshold_metric(self, o: Obj, path: tuple[Any, ...], metric: Any) -> None:
+        """A threshold metric: one query of values; slang compares each row's `value`, and
+        its query has no place (reported)."""
         ms = metric["metricSource"]
         self.query(o, (*path, "metricSource"), ms, threshold=True)
 
