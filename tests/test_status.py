@@ -19,7 +19,7 @@ import jsonschema
 import numpy as np
 import pyarrow.parquet as pq
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import slang
@@ -394,6 +394,7 @@ WINDOW_MINUTES = 3 * 24 * 60
 
 
 @settings(max_examples=25, deadline=None)
+@example(rows=[(1003, False)], as_of_minute=1003)  # a row exactly at --as-of is outside
 @given(st.lists(st.tuples(st.integers(0, WINDOW_MINUTES), st.booleans()), min_size=1,
                 max_size=60),
        st.integers(1, WINDOW_MINUTES))
@@ -402,7 +403,9 @@ def test_window_rates_match_a_row_by_row_count(rows: list[tuple[int, bool]],
     """Each default alert's long and short rates are (bad / total) / (1 - t) over exactly the
     rows in `[as_of - window, as_of)`, counted here one row at a time."""
     rows = sorted(rows)
-    times = hours_from_nov(*(m / 60 for m, _ in rows))
+    # whole minutes, exactly: m / 60 hours through a float can land a microsecond early
+    minutes = np.array([m for m, _ in rows], dtype="timedelta64[m]")
+    times = NOV + minutes.astype("timedelta64[us]")
     codes = [500 if bad else 200 for _, bad in rows]
     with tempfile.TemporaryDirectory() as tmp:
         report = run(Path(tmp), agreement(AVAILABILITY), {"requests": {"ts": times,
