@@ -51,7 +51,10 @@ class ConditionCompiler:
         """A non-null boolean array: rows where the condition is true."""
         if expr is None:
             return pa.array(np.ones(table.num_rows, dtype=bool))
-        v = self.value(expr, table).data
+        try:
+            v = self.value(expr, table).data
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise self._type_error(expr, table, exc) from None
         if isinstance(v, pa.Scalar):
             return pa.array(np.full(table.num_rows, bool(v.as_py()), dtype=bool))
         v = v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v
@@ -106,6 +109,8 @@ class ConditionCompiler:
                 return Value(ARITH[op](a.data, b.data), unit)
             case ast.InList():
                 operand = self.value(e.operand, t)
+                if pa.types.is_null(_type_of(operand.data)):  # a column with no values at all
+                    return Value(pa.nulls(len(operand.data), pa.bool_()))
                 items = [self._align(operand, self.value(i, t))[1].data for i in e.items]
                 values = pa.array([i.as_py() for i in items], type=_type_of(operand.data))
                 result = pc.is_in(operand.data, value_set=values)
@@ -116,6 +121,20 @@ class ConditionCompiler:
             case ast.Call():
                 return self._call(e, t)
         raise SlangError([error("SLG0701", "this expression cannot be evaluated", e.span)])
+
+    def _type_error(self, expr: ast.Expr, t: pa.Table, exc: Exception) -> SlangError:
+        """A condition whose columns hold another type than its literals (`status < 500` over
+        a text `status`): the data cannot answer it, so the input is invalid (SLG0606)."""
+        types = ", ".join(f"`{c}` is {t.schema.field(c).type}" for c in sorted(_columns_in(expr))
+                          if c in t.column_names)
+        return SlangError([error(
+            "SLG0606",
+            f"condition of source `{self.source.name}` cannot be evaluated over the data: "
+            f"{types or 'its columns'} ({str(exc).splitlines()[0]})",
+            expr.span,
+            "write the columns with the types the condition compares them with (numbers with "
+            "numbers, text with strings), or change the condition",
+        )])
 
     def _column(self, name: str, t: pa.Table) -> Value:
         if name not in t.column_names:
@@ -242,6 +261,18 @@ def _number(v: Decimal) -> int | float:
 def _is_string(data: object) -> bool:
     typ = getattr(data, "type", None)
     return typ is not None and (pa.types.is_string(typ) or pa.types.is_large_string(typ))
+
+
+def _columns_in(expr: ast.Node) -> set[str]:
+    """The column names an expression reads (last part of each name)."""
+    if isinstance(expr, ast.Name):
+        return {expr.parts[-1]}
+    found: set[str] = set()
+    for value in vars(expr).values():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, ast.Node):
+                found |= _columns_in(item)
+    return found
 
 
 def _type_of(data: object) -> pa.DataType | None:

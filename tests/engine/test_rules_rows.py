@@ -7,6 +7,10 @@ evidence.
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pytest
+
+from slang.diagnostics import SlangError
 from tests.engine.conftest import Estate, agreement
 
 H = 3600
@@ -274,3 +278,37 @@ def test_date_ranges_in_conditions_are_each_agreements_local_days(estate: Estate
     }}, as_of="2026-11-15T00:00:00Z", period="2026-10")
     assert run.r("saturday_morning", agreement="london")["measured"] == 1
     assert run.r("saturday_morning", agreement="new_york")["measured"] == 0
+
+
+def test_a_condition_over_a_column_of_another_type_is_a_coded_error(estate: Estate) -> None:
+    """`status < 500` over a text `status` column cannot be answered: SLG0606 at the
+    condition (file:line:col), not an Arrow exception."""
+    policy = agreement("""
+  objective ok {
+    indicator ratio(requests where status < 500)
+    target    >= 99%
+  }""", period="daily")
+    with pytest.raises(SlangError) as info:
+        estate.run(policy, {"requests": {"ts": ["2026-10-05T01:00:00Z"] * 2,
+                                         "status": ["200", "503"]}},
+                   as_of="2026-10-10T00:00:00Z", period="2026-10-05")
+    [d] = info.value.diagnostics
+    assert d.code == "SLG0606"
+    assert d.message.startswith("condition of source `requests` cannot be evaluated over the "
+                                "data: `status` is string (")
+    assert (d.span.file.endswith("estate.sla"), d.span.col) == (True, 36)  # at `status`
+
+
+def test_in_list_over_a_column_with_no_values_is_false(estate: Estate) -> None:
+    """A column holding only nulls (a CSV column left empty: Arrow type null) makes `in`
+    null, so no row matches; the objective counts every row as bad, not a crash."""
+    policy = agreement("""
+  objective ok {
+    indicator ratio(requests where method in ["GET", "HEAD"])
+    target    >= 99%
+  }""", period="daily")
+    run = estate.run(policy, {"requests": {"ts": ["2026-10-05T01:00:00Z"] * 3,
+                                           "method": pa.nulls(3)}},
+                     as_of="2026-10-10T00:00:00Z", period="2026-10-05")
+    assert run.r("ok")["measured"] == 0
+    assert run.r("ok")["status"] == "breached"
