@@ -47,15 +47,13 @@ from slang.diagnostics import (
 from slang.resources import stdlib_dir
 from slang.semantics.loader import discover, display_path, read_policy_text
 from slang.syntax.formatter import format_text
-from slang.syntax.span import Span
+from slang.syntax.span import COMMAND_LINE_SPAN, Span
 from slang.timestamps import AS_OF_EXAMPLE, parse_timestamp
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_UNABLE = 2
 
-# Diagnostics about the command line itself have no source file; this name stands in for one.
-COMMAND_LINE = "<command line>"
 # Code for a command-line value slang cannot use (a malformed `--as-of`, an unwritable
 # `--output`). The SLG00xx group is "files, paths, command-line input".
 INVALID_INPUT = "SLG0004"
@@ -71,7 +69,7 @@ PLANNED = (
 
 
 def _input_span() -> Span:
-    return Span(COMMAND_LINE, 0, 0, 0, 0)
+    return COMMAND_LINE_SPAN
 
 
 def _plural(n: int, word: str) -> str:

@@ -110,9 +110,9 @@ def test_unbound_table_is_exit_2(tmp_path: Path) -> None:
 def test_bad_period_is_exit_2(bindings: Path) -> None:
     code, _, err = audit(bindings, "--period", "2026-13")
     assert code == 2
-    assert "SLG0010" in err
+    assert "<command line>: error[SLG0010]: `2026-13` is not a period label" in err
     code, _, err = audit(bindings, "--from", "2026-10-01")
-    assert code == 2 and "SLG0010" in err
+    assert code == 2 and "<command line>: error[SLG0010]: --from and --to go together" in err
     code, _, err = audit(bindings, "--from", "yesterday", "--to", "2026-10-01")
     assert code == 2 and "SLG0004" in err
 

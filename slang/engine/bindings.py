@@ -28,9 +28,8 @@ import jsonschema
 import yaml
 
 from slang.diagnostics import Diagnostic, SlangError, error
-from slang.syntax.span import Span
+from slang.syntax.span import COMMAND_LINE_SPAN, Span
 
-COMMAND_LINE = "<command line>"
 FORMATS = ("parquet", "ipc", "csv", "jsonl")
 DATA_EXAMPLE = "--data edge_requests=data/edge/"
 
@@ -54,7 +53,7 @@ class Binding(str):
 
 
 def _cli_span() -> Span:
-    return Span(COMMAND_LINE, 0, 0, 0, 0)
+    return COMMAND_LINE_SPAN
 
 
 def parse_data_options(values: Iterable[str]) -> dict[str, str]:

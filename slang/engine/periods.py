@@ -43,6 +43,7 @@ from slang.engine.calendar_time import (
 )
 from slang.engine.intervals import I64, Array
 from slang.semantics import model
+from slang.syntax.span import COMMAND_LINE_SPAN
 
 BAD_SELECTION = "SLG0010"
 LABEL_FORMS = (
@@ -239,7 +240,8 @@ _LABEL = re.compile(
 
 def _bad_label(label: str, why: str) -> SlangError:
     return SlangError(
-        [error(BAD_SELECTION, f"`{label}` is not a period label: {why}", hint=LABEL_FORMS)]
+        [error(BAD_SELECTION, f"`{label}` is not a period label: {why}", COMMAND_LINE_SPAN,
+               hint=LABEL_FORMS)]
     )
 
 
@@ -308,7 +310,8 @@ def effective_bounds(agreement: model.Agreement) -> tuple[int | None, int | None
 
 def _selection_error(message: str) -> SlangError:
     return SlangError(
-        [error(BAD_SELECTION, message, hint="use --period LABEL, or --from DATE --to DATE")]
+        [error(BAD_SELECTION, message, COMMAND_LINE_SPAN,
+               hint="use --period LABEL, or --from DATE --to DATE")]
     )
 
 

@@ -29,3 +29,6 @@ class Span:
 
 
 NO_SPAN = Span("<unknown>", 0, 0, 0, 0)
+# Diagnostics about the command line itself (`--period`, `--data`, `--as-of`) have no source
+# file; this name stands in for one, so every command reports them alike.
+COMMAND_LINE_SPAN = Span("<command line>", 0, 0, 0, 0)
