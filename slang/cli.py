@@ -156,6 +156,25 @@ class _Slang(click.Group):
         ctx.meta[ARGV_KEY] = typed
         return ctx
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Usage errors (an unknown option, a `--fail-on` value not in the list) are JSON when
+        the command line asks for `--format json`, as every other error then is: a pipeline
+        reading stderr as JSON never meets Click's prose."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if not _asks_for_json(ctx.meta.get(ARGV_KEY, [])):
+                raise
+            _stop([error(INVALID_INPUT, f"usage: {exc.format_message()}", _input_span(),
+                         f"see `{exc.ctx.command_path if exc.ctx else 'slang'} --help`")],
+                  "json")
+
+
+def _asks_for_json(argv: Sequence[str]) -> bool:
+    """Whether the command line as typed has `--format json` (or `--format=json`)."""
+    pairs = zip(argv, [*argv[1:], ""], strict=True)
+    return "--format=json" in argv or any(a == "--format" and b == "json" for a, b in pairs)
+
 
 ARGV_KEY = "slang.argv"
 

@@ -273,6 +273,21 @@ def test_check_usage_errors_exit_2(estate: Path) -> None:
     assert run("nosuchcommand").exit_code == 2
 
 
+@pytest.mark.parametrize("args", [
+    ["check", "policies", "--format", "json", "--fail-on", "info"],
+    ["check", "--format=json", "policies", "--frobnicate"],
+    ["ledger", "show", "--format", "json"],
+])
+def test_usage_errors_are_json_when_json_is_asked_for(estate: Path, args: list[str]) -> None:
+    """A pipeline that reads stderr as JSON gets a coded diagnostic, not Click's usage text."""
+    result = run(*args)
+    assert result.exit_code == 2
+    [diag] = json.loads(result.stderr)["diagnostics"]
+    assert (diag["code"], diag["file"]) == ("SLG0004", "<command line>")
+    assert diag["message"].startswith("usage: ")
+    assert diag["hint"] == f"see `slang {' '.join(args[:2 if args[0] == 'ledger' else 1])} --help`"
+
+
 # ---------------------------------------------------------------------------- --as-of parsing
 
 
