@@ -596,7 +596,7 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
     REV:PATH of the enclosing git repository: the policies as they stood at that revision.
     """
     from slang.engine.audit import PeriodChoice
-    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.engine.bindings import bindings_from_options
     from slang.engine.sql.run import EngineOptions
     from slang.evidence.bundle import Selection, check_target, write_bundle
     from slang.report.render import RENDERERS
@@ -617,8 +617,7 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
                           _date_or_stop(date_to, "--to", stop_fmt))
     progress = _Progress(enabled=_stderr_is_terminal())
     try:
-        layers = [load_bindings_file(bind)] if bind else []
-        tables = merge_bindings(*layers, parse_data_options(data))
+        tables = bindings_from_options(bind, data)
         report = slang.audit(model, tables, choice=choice, as_of=when,
                              include_drafts=include_drafts, progress=progress, engine=engine,
                              engine_options=EngineOptions(memory_limit, threads, spark_master))
@@ -679,13 +678,12 @@ def verify(bundle: Path, data: tuple[str, ...], bind: str | None, expect_manifes
     with the list of what differs (bundle files, policies, engine version, data hashes,
     result values); exit 2 when the bundle cannot be read.
     """
-    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.engine.bindings import bindings_from_options
     from slang.evidence.verify import render_json, render_text, verify_bundle
 
     _sha256_or_stop(expect_manifest, "--expect-manifest", fmt)
     try:
-        layers = [load_bindings_file(bind)] if bind else []
-        overrides = merge_bindings(*layers, parse_data_options(data))
+        overrides = bindings_from_options(bind, data)
         result = verify_bundle(bundle, overrides, expect_manifest)
     except SlangError as exc:
         _stop(exc.diagnostics, fmt)
@@ -832,7 +830,7 @@ def report(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None,
     error-budget burn-down, credits per customer), no scripts and nothing to download.
     """
     from slang.engine.audit import PeriodChoice
-    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.engine.bindings import bindings_from_options
     from slang.report.review import review
     from slang.report.review_html import render_review_html
     from slang.report.review_markdown import render_review_markdown
@@ -842,8 +840,7 @@ def report(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None,
     choice = PeriodChoice(period, _date_or_stop(date_from, "--from", "text"),
                           _date_or_stop(date_to, "--to", "text"))
     try:
-        layers = [load_bindings_file(bind)] if bind else []
-        tables = merge_bindings(*layers, parse_data_options(data))
+        tables = bindings_from_options(bind, data)
         pack = review(model, tables, choice=choice, as_of=when, customer=customer,
                       include_drafts=include_drafts)
     except SlangError as exc:
@@ -967,11 +964,10 @@ def demo(out_dir: Path, seed: int) -> None:
 
 def _tables_or_stop(data: tuple[str, ...], bind: str | None, fmt: str) -> dict[str, str]:
     """`--bind FILE` then `--data NAME=PATH` (which wins), as `audit` reads them."""
-    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.engine.bindings import bindings_from_options
 
     try:
-        layers = [load_bindings_file(bind)] if bind else []
-        return merge_bindings(*layers, parse_data_options(data))
+        return bindings_from_options(bind, data)
     except SlangError as exc:
         _stop(exc.diagnostics, fmt)
 
@@ -1116,14 +1112,13 @@ def _impact_or_stop(old: slang.Model, new: slang.Model, data: tuple[str, ...], b
     invalid data or options."""
     from slang.diff.impact import impact
     from slang.engine.audit import PeriodChoice
-    from slang.engine.bindings import load_bindings_file, merge_bindings, parse_data_options
+    from slang.engine.bindings import bindings_from_options
 
     when = _as_of_or_stop(as_of, fmt) or dt.datetime.now(dt.UTC)
     choice = PeriodChoice(period, _date_or_stop(date_from, "--from", fmt),
                           _date_or_stop(date_to, "--to", fmt))
     try:
-        layers = [load_bindings_file(bind)] if bind else []
-        tables = merge_bindings(*layers, parse_data_options(data))
+        tables = bindings_from_options(bind, data)
         return impact(old, new, tables, choice=choice, as_of=when)
     except SlangError as exc:
         _stop(exc.diagnostics, fmt, new.texts)

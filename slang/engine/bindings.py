@@ -162,6 +162,13 @@ def merge_bindings(*layers: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def bindings_from_options(bind: str | None, data: Iterable[str]) -> dict[str, str]:
+    """The tables of a command line: the `--bind FILE` entries, then `--data NAME=PATH`
+    (which wins), as every command that reads data takes them."""
+    layers = [load_bindings_file(bind)] if bind else []
+    return merge_bindings(*layers, parse_data_options(data))
+
+
 # ------------------------------------------------------------------------------ diagnostics
 
 

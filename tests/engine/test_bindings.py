@@ -10,6 +10,7 @@ import pytest
 from slang.diagnostics import Diagnostic, SlangError
 from slang.engine.bindings import (
     Binding,
+    bindings_from_options,
     bindings_schema,
     load_bindings_file,
     merge_bindings,
@@ -84,6 +85,17 @@ def test_bindings_file_paths_are_relative_to_the_file(tmp_path: Path, monkeypatc
 def test_command_line_overrides_the_bindings_file() -> None:
     merged = merge_bindings({"a": "x.parquet", "b": "y.csv"}, {"b": "fixture.csv"})
     assert merged == {"a": "x.parquet", "b": "fixture.csv"}
+
+
+def test_bindings_from_options_reads_the_file_then_data_wins(tmp_path: Path) -> None:
+    """What every data-reading command does with `--bind FILE --data NAME=PATH`."""
+    bind = tmp_path / "b.yaml"
+    bind.write_text("version: 1\ntables:\n  a: x.parquet\n  b: y.csv\n")
+    tables = bindings_from_options(str(bind), ["b=/data/fixture.csv"])
+    assert tables == {"a": (tmp_path / "x.parquet").as_posix(), "b": "/data/fixture.csv"}
+    assert bindings_from_options(None, []) == {}
+    with pytest.raises(SlangError):
+        bindings_from_options(None, ["no-equals-sign"])
 
 
 def test_slg0602_each_field_named_with_its_line(tmp_path: Path) -> None:
