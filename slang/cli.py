@@ -1034,7 +1034,7 @@ def _columns_option(value: str | None) -> tuple[str, ...]:
     "  slang diagnose policies/ --bind bindings.yaml --agreement partner_api_us \\\n"
     "      --as-of 2026-11-15T00:00:00Z --by route\n"
     "  slang diagnose policies/ --bind bindings.yaml --agreement checkout_retail \\\n"
-    "      --objective availability --period 2026-10 --by region,method --top 10",
+    "      --objective availability --period 2026-10 --by route,method --top 10",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--data", "data", multiple=True, metavar="NAME=PATH",
@@ -1196,7 +1196,7 @@ def diff(old: str, new: str, with_impact: bool, data: tuple[str, ...], bind: str
     epilog="\b\nExamples:\n"
     "  slang whatif policies/ --set checkout_retail.availability=99.5% \\\n"
     "      --bind out/demo/bindings.yaml --period 2026-10 --as-of 2026-11-15T00:00:00Z\n"
-    "  slang whatif policies/ --set api_enterprise.availability='>=99.95%' \\\n"
+    "  slang whatif policies/ --set partner_api_us.availability='>=99.95%' \\\n"
     "      --set checkout_retail.latency=250ms --bind bindings.yaml \\\n"
     "      --from 2025-11-01 --to 2026-10-31 --format markdown",
 )

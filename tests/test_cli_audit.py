@@ -142,3 +142,15 @@ def test_help_has_an_example(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output
+
+
+@pytest.mark.parametrize("command", ["whatif", "diagnose", "report", "status", "audit"])
+def test_help_examples_name_the_example_estates_agreements(command: str) -> None:
+    """An example copied from --help onto policies/ names agreements that exist there
+    (`--agreement NAME`, `--set NAME.OBJECTIVE=...`), so it runs rather than failing SLG0014."""
+    import re
+
+    agreements = set(slang.load(["policies/"]).agreements)
+    epilog = CliRunner().invoke(main, [command, "--help"]).output.split("Example")[1]
+    named = re.findall(r"--agreement (\w+)|--set '?(\w+)\.", epilog)
+    assert {a or b for a, b in named} <= agreements

@@ -207,6 +207,21 @@ def test_demo_partner_api_bad_events_come_from_the_order_feed_on_the_12th(
     assert o["groups"][0]["values"] == {"route": "/v1/orders/feed"}
 
 
+def test_help_examples_run_on_the_example_estate(demo_bindings: Path) -> None:
+    """`slang diagnose --help`'s examples name the example estate's agreements; copied with
+    its bindings, each runs (a `--by` column its data lacks would be SLG0722, exit 2)."""
+    epilog = CliRunner().invoke(main, ["diagnose", "--help"]).output.split("Examples:")[1]
+    commands = [c.split() for c in epilog.replace("\\\n", " ").splitlines() if "slang" in c]
+    assert len(commands) == 2
+    for words in commands:
+        args = [str(REPO / "policies") if w == "policies/" else
+                str(demo_bindings) if w == "bindings.yaml" else w for w in words[2:]]
+        if "--as-of" not in args:
+            args += ["--as-of", "2026-11-15T00:00:00Z"]
+        result = CliRunner().invoke(main, ["diagnose", *args])
+        assert result.exit_code == 0, (words, result.output)
+
+
 # ------------------------------------------------------------------------------ properties
 
 ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Adelaide")
