@@ -190,15 +190,33 @@ def test_an_unknown_column_is_the_same_diagnostic_as_arrow(estate: Estate) -> No
     assert [d.code for d in exc.value.diagnostics] == ["SLG0605"]
 
 
-def test_business_duration_is_refused_with_slg1102(estate: Estate) -> None:
+def test_business_duration_equals_the_arrow_engine(estate: Estate) -> None:
+    """Counted calendar time between two instants, in SQL: a ticket opened Friday 16:00 and
+    resolved Monday 10:00 has 1 h + 1 h = 2 h of mon-fri 09:00-17:00 between them; an open
+    ticket ages up to as_of; a ticket without an opening time is never good."""
     cal = 'calendar office { timezone "UTC" hours mon-fri 09:00-17:00 }\n'
-    with pytest.raises(SlangError) as exc:
-        _duck(estate, cal + agreement("""
+    policy = cal + agreement("""
   objective fast {
-    indicator ratio(tickets where business_duration(opened_at, resolved_at, office) <= 4h)
-    target >= 90%
-  }"""), {"tickets": {"opened_at": ["2026-10-05T10:00:00Z"],
-                      "resolved_at": ["2026-10-05T11:00:00Z"]}})
+    indicator ratio(tickets where business_duration(opened_at, resolved_at, office) <= 2h)
+    target >= 50%
+  }""")
+    tables = {"tickets": {"opened_at": ["2026-10-09T16:00:00Z", "2026-10-09T16:00:00Z",
+                                        "2026-10-20T09:00:00Z", "2026-10-21T09:00:00Z"],
+                          "resolved_at": ["2026-10-12T10:00:00Z", "2026-10-12T10:00:01Z",
+                                          None, "2026-10-21T09:30:00Z"]}}
+    got = _duck(estate, policy, tables)["fast"]
+    assert (got["good"], got["total"]) == (2, 4)
+    assert got == estate.run(policy, tables, period="2026-10",
+                             as_of="2026-11-02T00:00:00Z").r("fast")
+
+
+def test_division_is_refused_with_slg1102(estate: Estate) -> None:
+    """Arrow divides integers as integers and floats as floats; SQL engines differ, so `/`
+    is refused rather than guessed."""
+    with pytest.raises(SlangError) as exc:
+        _duck(estate, agreement("""
+  objective fast { indicator ratio(requests where status / 2 < 100) target >= 90% }"""),
+              {"requests": {"ts": ["2026-10-05T10:00:00Z"], "status": [200]}})
     assert [d.code for d in exc.value.diagnostics] == ["SLG1102"]
 
 

@@ -180,6 +180,11 @@ class ConditionLowering:
     timezone: str
     ts_columns: frozenset[str]
     float_columns: frozenset[str] = frozenset()
+    # business_duration: the calendar a call names, and the calendar's counted time over the
+    # instants the call can see (given SQL for its start and end); None: refused
+    calendar_of: Callable[[ast.Expr], m.Calendar | None] | None = None
+    hours_over: Callable[[m.Calendar, exp.Expression, exp.Expression], Any] | None = None
+    as_of_us: int = 0
 
     def condition(self, e: ast.Expr | None) -> exp.Expression:
         """A non-null boolean: rows where the condition is true."""
@@ -241,10 +246,12 @@ class ConditionLowering:
                 return Lowered(self._in_list(e))
             case ast.InRange():
                 return Lowered(self._in_range(e))
+            case ast.Call() if e.func.dotted == "business_duration" and len(e.args) == 3 \
+                    and self.hours_over is not None and self.calendar_of is not None:
+                return Lowered(self._business_duration(e), "dur")
         raise unsupported("the SQL engines cannot evaluate this expression "
                           f"(`{type(e).__name__}`)", getattr(e, "span", None),
-                          "division and `business_duration` are evaluated by --engine arrow "
-                          "only")
+                          "division is evaluated by --engine arrow only")
 
     def _compare(self, op: str, a: Lowered, b: Lowered) -> exp.Expression:
         """IEEE comparisons, as Arrow's: NaN is unequal to everything and neither less nor
@@ -256,6 +263,41 @@ class ConditionLowering:
         return exp.Paren(this=exp.Case(ifs=[exp.If(this=exp.or_(*nans),
                                                    true=exp.Boolean(this=op == "!="))],
                                        default=cmp))
+
+    def _business_duration(self, e: ast.Call) -> exp.Expression:
+        """Counted calendar time between two instants, as `conditions.business_duration`:
+        F(end) - F(start), at least 0, with F(x) = sum over the calendar's counted intervals
+        [s_i, s_i + len_i) of clamp(x - s_i, 0, len_i), in integer microseconds; an open end
+        ages up to as_of; a missing start gives null. The intervals cover every instant the
+        call sees (a wider range adds the same to F(start) and F(end), so the difference is
+        the same), and are literals of the query."""
+        assert self.hours_over is not None and self.calendar_of is not None
+        start = self._as_ts(self.value(e.args[0])).sql  # type: ignore[arg-type]
+        end = exp.Coalesce(this=self._as_ts(self.value(e.args[1])).sql,  # type: ignore[arg-type]
+                           expressions=[integer(self.as_of_us)])
+        cal = self.calendar_of(e.args[2])  # type: ignore[arg-type]
+        if cal is None:
+            raise unsupported("unknown calendar", e.args[2].span)
+        hours = self.hours_over(cal, start, end)
+        d = self.dialect
+
+        def cumulative(x: exp.Expression) -> exp.Expression:
+            terms: list[exp.Expression] = [
+                d.op("Greatest", integer(0), d.op("Least", exp.Paren(this=exp.Sub(
+                    this=x.copy(), expression=integer(int(s0)))), integer(int(e0 - s0))))
+                for s0, e0 in zip(hours.starts, hours.ends, strict=True)]
+            if not terms:
+                return integer(0)
+            total = terms[0]
+            for t in terms[1:]:
+                total = exp.Add(this=total, expression=t)
+            return exp.Paren(this=total)
+
+        diff = d.op("Greatest", exp.Sub(this=cumulative(end), expression=cumulative(start)),
+                    integer(0))
+        return exp.Case(ifs=[exp.If(this=exp.Is(this=start.copy(), expression=exp.Null()),
+                                    true=exp.cast(exp.Null(), exp.DataType.Type.BIGINT))],
+                        default=diff)
 
     def _p(self, e: ast.Expr) -> exp.Expression:
         return exp.Paren(this=self.value(e).sql)

@@ -60,11 +60,32 @@ class SqlExecutor(Executor):
     _index: dict[str, dict[int, int]] = field(default_factory=dict)  # period start -> index
     _intervals: dict[tuple[str, str | None, str], iv.Intervals] = field(default_factory=dict)
 
-    def lowering(self, source: m.Source, a: m.Agreement) -> ConditionLowering:
+    def lowering(self, sel: m.Selection, a: m.Agreement) -> ConditionLowering:
+        source = sel.source
         b = self.bound[source.id]
         assert self.backend is not None
-        return ConditionLowering(self.backend.dialect, source, a.timezone,
-                                 ts_columns(source, b.shape), b.shape.float_columns)
+        return ConditionLowering(
+            self.backend.dialect, source, a.timezone, ts_columns(source, b.shape),
+            b.shape.float_columns,
+            calendar_of=lambda ref: sel.calendar(ref.dotted) if hasattr(ref, "dotted") else None,
+            hours_over=lambda cal, start, end: self._hours_over(b, cal, start, end),
+            as_of_us=self.as_of_us)
+
+    def _hours_over(self, b: BoundScan, cal: m.Calendar, start: exp.Expression,
+                    end: exp.Expression) -> iv.Intervals:
+        """A calendar's counted time over every instant `business_duration` can see in the
+        scan: from its earliest start to its latest end (open ends: as_of)."""
+        from slang.engine.calendar_time import hours_intervals
+
+        assert self.backend is not None
+        q = exp.select(exp.alias_(exp.Min(this=start), "lo"),
+                       exp.alias_(exp.Max(this=end), "hi")).from_(b.relation)
+        row = self.backend.fetch(q).to_pylist()[0]
+        if row["lo"] is None:
+            return iv.Intervals.empty()
+        lo, hi = int(row["lo"]), max(int(row["hi"] if row["hi"] is not None else 0),
+                                     int(row["lo"]) + 1)
+        return hours_intervals(cal, lo, hi + 1)
 
     # ----------------------------------------------------------------- intervals sources
 
@@ -74,7 +95,7 @@ class SqlExecutor(Executor):
         cache = (src.id, key if src.key_column else None, f"{a.timezone}\0{text}")
         if cache not in self._intervals:
             assert self.backend is not None
-            cond = self.lowering(src, a).condition(sel.condition)
+            cond = self.lowering(sel, a).condition(sel.condition)
             query = interval_rows(self.backend.dialect, self.bound[src.id].relation,
                                   key if src.key_column else None, cond)
             rows = self.backend.fetch(query)
@@ -134,7 +155,7 @@ class SqlExecutor(Executor):
             inner.function != "count" else None
         return EventQuery(
             self.backend.dialect, self.bound[sel.source.id].relation,
-            a.service.key if sel.source.key_column else None, self.lowering(sel.source, a),
+            a.service.key if sel.source.key_column else None, self.lowering(sel, a),
             sel.condition, inner.good if isinstance(inner, m.RatioIndicator) else None,
             column, (lo, max(lo, hi)), slice_us)
 
