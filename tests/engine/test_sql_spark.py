@@ -93,3 +93,22 @@ def test_nanosecond_timestamps_are_refused_on_spark(estate: Estate, tmp_path: Pa
     # DuckDB reads them, rounding down to the microsecond as the Arrow reader does
     assert _run(estate, agreement("objective n { indicator count(requests) target >= 1 }"),
                 {"requests": t}, "duckdb")["results"][0]["measured"] == 1
+
+
+def test_business_duration_on_spark(estate: Estate) -> None:
+    cal = 'calendar office { timezone "UTC" hours mon-fri 09:00-17:00 }\n'
+    policy = cal + agreement("""
+  objective fast {
+    indicator ratio(tickets where business_duration(opened_at, resolved_at, office) <= 2h)
+    target >= 50%
+  }""")
+    stamps = pa.timestamp("us", tz="UTC")
+    t = pa.table({"opened_at": pa.array([ts("2026-10-09T16:00:00Z"), ts("2026-10-09T16:00:00Z"),
+                                         ts("2026-10-20T09:00:00Z")], stamps),
+                  "resolved_at": pa.array([ts("2026-10-12T10:00:00Z"),
+                                           ts("2026-10-12T10:00:01Z"), None], stamps),
+                  "service": ["svc"] * 3})
+    spark = _run(estate, policy, {"tickets": t}, "spark")
+    arrow = _run(estate, policy, {"tickets": t}, "arrow")
+    assert (spark["results"][0]["good"], spark["results"][0]["total"]) == (1, 3)
+    assert spark["results"] == arrow["results"]
