@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from itertools import pairwise
 
 from slang.diagnostics import SlangError, error
 from slang.diff.semantic import (
@@ -42,13 +41,11 @@ from slang.report.quantities import (
     target_text,
     value_text,
 )
+from slang.report.trend import TrendPoint, change, margin, trend
 from slang.semantics import model as m
 from slang.semantics.values import minor_units
 from slang.syntax.span import Span
 
-# Margins that shrank this many periods in a row flag an objective as worsening (issue 5,
-# item 7: "flag objectives whose margin shrank for three periods in a row").
-SHRINKING_RUN = 3
 NO_CUSTOMER = "(no customer)"
 
 
@@ -88,7 +85,7 @@ class ObjectiveView:
     credit_text: str | None
     rows: tuple[PeriodRow, ...]
     trend_text: str
-    worsening: bool  # the margin shrank SHRINKING_RUN complete periods in a row
+    worsening: bool  # the margin shrank trend.SHRINKING_RUN complete periods in a row
 
 
 @dataclass(frozen=True)
@@ -307,7 +304,7 @@ def _objective_view(o: m.Objective, results: list[ObjectiveResult]) -> Objective
     rows: list[PeriodRow] = []
     for r in results:
         measured = r.measure.measured if r.status != "no_data" else None
-        margin = None if measured is None else _margin(o.target.op, measured, target)
+        margin_ = None if measured is None else margin(o.target.op, measured, target)
         previous = next((x.margin for x in reversed(rows) if x.margin is not None), None)
         rows.append(PeriodRow(
             label=r.period.label,
@@ -327,10 +324,10 @@ def _objective_view(o: m.Objective, results: list[ObjectiveResult]) -> Objective
             credit_percent=r.credit_percent,
             credit_amount=r.credit_amount,
             credit_text=_credit_text(r),
-            margin=margin,
-            change=_change(previous, margin),
+            margin=margin_,
+            change=change(previous, margin_),
         ))
-    trend, worsening = _trend([x for x in rows if not x.running])
+    over = trend([TrendPoint(x.measured, o.target.op, target) for x in rows if not x.running])
     return ObjectiveView(
         name=o.name,
         description=o.description,
@@ -343,8 +340,8 @@ def _objective_view(o: m.Objective, results: list[ObjectiveResult]) -> Objective
         hours_text=calendar_text(o.hours),
         credit_text=_tiers_text(o.credit, fraction, unit),
         rows=tuple(rows),
-        trend_text=trend,
-        worsening=worsening,
+        trend_text=over.text,
+        worsening=over.worsening,
     )
 
 
@@ -359,39 +356,6 @@ def _tiers_text(tiers: tuple[m.CreditTier, ...], fraction: bool, unit: str | Non
         shown = percent_text(v, digits=6) if fraction else value_text(v, unit, digits=6)
         parts.append(f"{t.direction} {shown}: {t.percent.normalize():f}%")
     return "; ".join(parts)
-
-
-def _margin(op: str, measured: Fraction, target: Fraction) -> Fraction:
-    if op in (">=", ">"):
-        return measured - target
-    if op in ("<=", "<"):
-        return target - measured
-    return -abs(measured - target)
-
-
-def _change(previous: Fraction | None, margin: Fraction | None) -> str:
-    if previous is None or margin is None:
-        return ""
-    return "better" if margin > previous else "worse" if margin < previous else "same"
-
-
-def _trend(rows: list[PeriodRow]) -> tuple[str, bool]:
-    """In words, over the complete periods: the direction of the latest change and how many
-    periods in a row the margin shrank."""
-    margins = [x.margin for x in rows if x.margin is not None]
-    if len(margins) < 2:
-        return "too few complete periods for a trend", False
-    run = 0
-    for before, after in pairwise(margins):
-        run = run + 1 if after < before else 0
-    if run >= SHRINKING_RUN:
-        return f"worsening: the margin shrank {run} periods in a row", True
-    last, previous = margins[-1], margins[-2]
-    if last < previous:
-        return "worse than the period before", False
-    if last > previous:
-        return "better than the period before", False
-    return "unchanged from the period before", False
 
 
 def _credit_text(r: ObjectiveResult) -> str:
