@@ -698,10 +698,11 @@ def verify(bundle: Path, data: tuple[str, ...], bind: str | None, expect_manifes
     "  slang audit policies/ --bind bindings.yaml --period 2026-10 \\\n"
     "      --as-of 2026-11-01T00:00:00Z --ledger audit-ledger.jsonl\n"
     "  slang ledger verify audit-ledger.jsonl --expect-head 3f1c...\n"
-    "  slang ledger show audit-ledger.jsonl --agreement checkout_retail --format markdown",
+    "  slang ledger show audit-ledger.jsonl --agreement checkout_retail --format markdown\n"
+    "  slang ledger trend audit-ledger.jsonl",
 )
 def ledger() -> None:
-    """Check or print the hash-chained audit ledger written by `slang audit --ledger`."""
+    """Check, print or show trends from the hash-chained audit ledger (`slang audit --ledger`)."""
 
 
 @ledger.command(
@@ -775,6 +776,47 @@ def ledger_show(path: Path, agreements: tuple[str, ...], date_from: str | None,
     chosen = select(check.entries, agreements=agreements, date_from=lo, date_to=hi,
                     everything=everything)
     _emit(render_show(check, chosen, fmt, everything), output, stop_fmt)
+
+
+@ledger.command(
+    name="trend",
+    epilog="\b\nExamples:\n"
+    "  slang ledger trend audit-ledger.jsonl\n"
+    "  slang ledger trend audit-ledger.jsonl --agreement checkout_retail \\\n"
+    "      --from 2026-01-01 --to 2026-12-31 --format markdown",
+)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--agreement", "agreements", multiple=True, metavar="NAME",
+              help="Only this agreement (repeatable).")
+@click.option("--from", "date_from", metavar="DATE",
+              help="Only periods starting on or after DATE (in the agreement's time zone).")
+@click.option("--to", "date_to", metavar="DATE",
+              help="Only periods starting on or before DATE (in the agreement's time zone).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write to FILE instead of stdout.")
+def ledger_trend(path: Path, agreements: tuple[str, ...], date_from: str | None,
+                 date_to: str | None, fmt: str, output: Path | None) -> None:
+    """Show each objective's margin over its periods and flag the worsening ones.
+
+    Per agreement and objective, the latest audit of each complete period in order, with the
+    measured value, the target, the margin and the trend; objectives whose margin shrank three
+    periods in a row are worsening and come first. Exit 0 (a trend is not a breach), 2 when the
+    ledger cannot be read or does not verify.
+    """
+    from slang.evidence.ledger import read_verified, select
+    from slang.evidence.trends import objective_trends, render_trends
+
+    stop_fmt = "json" if fmt == "json" else "text"
+    lo = _date_or_stop(date_from, "--from", stop_fmt)
+    hi = _date_or_stop(date_to, "--to", stop_fmt)
+    try:
+        check = read_verified(path)
+    except SlangError as exc:
+        _stop(exc.diagnostics, stop_fmt)
+    chosen = select(check.entries, agreements=agreements, date_from=lo, date_to=hi)
+    _emit(render_trends(check, objective_trends(chosen), fmt), output, stop_fmt)
 
 
 def _sha256_or_stop(value: str | None, option: str, fmt: str) -> None:
