@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction as F
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slang.cli import main
 from slang.evidence.trends import exact_measured
@@ -130,6 +133,16 @@ def test_one_period_has_no_trend() -> None:
     t = trend(points(F(1)))
     assert (t.text, t.worsening, t.changes) == ("too few complete periods for a trend", False,
                                                 ("",))
+
+
+@given(st.lists(st.one_of(st.none(), st.fractions(0, 1, max_denominator=1000)), max_size=8))
+def test_worsening_is_the_last_four_known_margins_strictly_falling(
+        measured: list[F | None]) -> None:
+    t = trend(points(*measured))
+    known = [m - F(99, 100) for m in measured if m is not None]
+    last = known[-4:]
+    assert t.worsening == (len(last) == 4 and all(b < a for a, b in pairwise(last)))
+    assert [m for m in t.margins if m is not None] == known
 
 
 def test_the_measured_value_is_recovered_exactly_from_good_and_total() -> None:
