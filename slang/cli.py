@@ -60,11 +60,6 @@ INVALID_INPUT = "SLG0004"
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-PLANNED = (
-    "audit --engine duckdb|spark",
-)
-
-
 # ---------------------------------------------------------------------------- rendering glue
 
 
@@ -192,7 +187,6 @@ def _argv() -> list[str]:
     "  slang audit policies/ --bind bindings.yaml --period 2026-10\n"
     "  slang diff main:policies policies\n"
     "  slang verify evidence/2026-10\n\n"
-    "Planned, not yet available: " + ", ".join(PLANNED) + ".\n\n"
     "Exit codes: 0 ok, 1 findings, 2 the command could not do its job. See docs/cli.md.",
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
