@@ -590,7 +590,7 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
     REV:PATH of the enclosing git repository: the policies as they stood at that revision.
     """
     from slang.engine.audit import PeriodChoice
-    from slang.engine.bindings import bindings_from_options
+    from slang.engine.bindings import bindings_from_options, tables_read
     from slang.engine.sql.run import EngineOptions
     from slang.evidence.bundle import Selection, check_target, write_bundle
     from slang.report.render import RENDERERS
@@ -611,7 +611,7 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
                           _date_or_stop(date_to, "--to", stop_fmt))
     progress = _Progress(enabled=_stderr_is_terminal())
     try:
-        tables = bindings_from_options(bind, data)
+        tables = bindings_from_options(bind, data, tables_read(model))
         report = slang.audit(model, tables, choice=choice, as_of=when,
                              include_drafts=include_drafts, progress=progress, engine=engine,
                              engine_options=EngineOptions(memory_limit, threads, spark_master))
@@ -866,7 +866,7 @@ def report(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None,
     error-budget burn-down, credits per customer), no scripts and nothing to download.
     """
     from slang.engine.audit import PeriodChoice
-    from slang.engine.bindings import bindings_from_options
+    from slang.engine.bindings import bindings_from_options, tables_read
     from slang.report.review import review
     from slang.report.review_html import render_review_html
     from slang.report.review_markdown import render_review_markdown
@@ -876,7 +876,7 @@ def report(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None,
     choice = PeriodChoice(period, _date_or_stop(date_from, "--from", "text"),
                           _date_or_stop(date_to, "--to", "text"))
     try:
-        tables = bindings_from_options(bind, data)
+        tables = bindings_from_options(bind, data, tables_read(model))
         pack = review(model, tables, choice=choice, as_of=when, customer=customer,
                       include_drafts=include_drafts)
     except SlangError as exc:
@@ -998,12 +998,13 @@ def demo(out_dir: Path, seed: int) -> None:
 # ---------------------------------------------------------------------------- status
 
 
-def _tables_or_stop(data: tuple[str, ...], bind: str | None, fmt: str) -> dict[str, str]:
+def _tables_or_stop(data: tuple[str, ...], bind: str | None, fmt: str, model: slang.Model
+                    ) -> dict[str, str]:
     """`--bind FILE` then `--data NAME=PATH` (which wins), as `audit` reads them."""
-    from slang.engine.bindings import bindings_from_options
+    from slang.engine.bindings import bindings_from_options, tables_read
 
     try:
-        return bindings_from_options(bind, data)
+        return bindings_from_options(bind, data, tables_read(model))
     except SlangError as exc:
         _stop(exc.diagnostics, fmt)
 
@@ -1048,7 +1049,7 @@ def status(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, as_o
     stop_fmt = "json" if fmt == "json" else "text"
     when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
     model = _load_valid(paths, stop_fmt)
-    tables = _tables_or_stop(data, bind, stop_fmt)
+    tables = _tables_or_stop(data, bind, stop_fmt, model)
     try:
         report = build_status(model, tables, as_of=when, include_drafts=include_drafts)
     except SlangError as exc:
@@ -1110,7 +1111,7 @@ def diagnose(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, ag
     stop_fmt = "json" if fmt == "json" else "text"
     when = _as_of_or_stop(as_of, stop_fmt) or dt.datetime.now(dt.UTC)
     model = _load_valid(paths, stop_fmt)
-    tables = _tables_or_stop(data, bind, stop_fmt)
+    tables = _tables_or_stop(data, bind, stop_fmt, model)
     try:
         found = build_diagnosis(model, tables, agreement=agreement, objective=objective,
                                 period=period, by=_columns_option(by), top=top, as_of=when)
@@ -1148,13 +1149,13 @@ def _impact_or_stop(old: slang.Model, new: slang.Model, data: tuple[str, ...], b
     invalid data or options."""
     from slang.diff.impact import impact
     from slang.engine.audit import PeriodChoice
-    from slang.engine.bindings import bindings_from_options
+    from slang.engine.bindings import bindings_from_options, tables_read
 
     when = _as_of_or_stop(as_of, fmt) or dt.datetime.now(dt.UTC)
     choice = PeriodChoice(period, _date_or_stop(date_from, "--from", fmt),
                           _date_or_stop(date_to, "--to", fmt))
     try:
-        tables = bindings_from_options(bind, data)
+        tables = bindings_from_options(bind, data, tables_read(old, new))
         return impact(old, new, tables, choice=choice, as_of=when)
     except SlangError as exc:
         _stop(exc.diagnostics, fmt, new.texts)

@@ -107,6 +107,14 @@ def test_unbound_table_is_exit_2(tmp_path: Path) -> None:
     assert "error[SLG0609]: no data bound for table `synthetic_checks`" in result.stderr
 
 
+def test_a_misspelt_data_override_is_exit_2(bindings: Path) -> None:
+    code, _, err = audit(bindings, "--period", "2026-10", "--data", "edge_request=x.parquet")
+    assert code == 2
+    assert ("<command line>: error[SLG0601]: --data `edge_request=...`: no source reads table "
+            "`edge_request`") in err
+    assert "did you mean `edge_requests`?" in err
+
+
 def test_bad_period_is_exit_2(bindings: Path) -> None:
     code, _, err = audit(bindings, "--period", "2026-13")
     assert code == 2

@@ -16,19 +16,23 @@ Codes: SLG0601 a malformed `--data` option, SLG0602 an invalid bindings file.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import yaml
 
 from slang.diagnostics import Diagnostic, SlangError, error
 from slang.syntax.span import COMMAND_LINE_SPAN, Span
+
+if TYPE_CHECKING:
+    from slang.semantics.model import Model
 
 FORMATS = ("parquet", "ipc", "csv", "jsonl")
 DATA_EXAMPLE = "--data edge_requests=data/edge/"
@@ -162,11 +166,36 @@ def merge_bindings(*layers: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def bindings_from_options(bind: str | None, data: Iterable[str]) -> dict[str, str]:
+def bindings_from_options(bind: str | None, data: Iterable[str],
+                          read: Collection[str] | None = None) -> dict[str, str]:
     """The tables of a command line: the `--bind FILE` entries, then `--data NAME=PATH`
-    (which wins), as every command that reads data takes them."""
+    (which wins), as every command that reads data takes them.
+
+    `read` is the tables the estate's sources read: a `--data` NAME outside it is SLG0601, so
+    a misspelt override (`--data edge_request=fixed.parquet`) is never silently passed over
+    while the bindings file's own entry is audited. A bindings file may bind more tables (one
+    file can serve several estates)."""
+    options = parse_data_options(data)
+    if read is not None:
+        unread = [_unread_table(name, read) for name in options if name not in read]
+        if unread:
+            raise SlangError(unread)
     layers = [load_bindings_file(bind)] if bind else []
-    return merge_bindings(*layers, parse_data_options(data))
+    return merge_bindings(*layers, options)
+
+
+def tables_read(*models: Model) -> set[str]:
+    """The tables the sources of these models read (`from \"NAME\"`)."""
+    return {source.table for model in models for source in model.sources.values()}
+
+
+def _unread_table(name: str, read: Collection[str]) -> Diagnostic:
+    close = difflib.get_close_matches(name, sorted(read), n=1, cutoff=0.6)
+    return error(
+        "SLG0601", f"--data `{name}=...`: no source reads table `{name}`", _cli_span(),
+        (f"did you mean `{close[0]}`? " if close else "")
+        + f"the sources read: {', '.join(sorted(read)) or 'no table'}",
+    )
 
 
 # ------------------------------------------------------------------------------ diagnostics

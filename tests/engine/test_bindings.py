@@ -98,6 +98,25 @@ def test_bindings_from_options_reads_the_file_then_data_wins(tmp_path: Path) -> 
         bindings_from_options(None, ["no-equals-sign"])
 
 
+def test_a_data_name_no_source_reads_is_slg0601(tmp_path: Path) -> None:
+    """A misspelt `--data` next to `--bind` is refused with the closest table, not passed over;
+    the bindings file itself may bind tables that no source reads."""
+    bind = tmp_path / "b.yaml"
+    bind.write_text("version: 1\ntables:\n  edge_requests: x.parquet\n  other: y.csv\n")
+    read = {"edge_requests", "incidents"}
+    with pytest.raises(SlangError) as info:
+        bindings_from_options(str(bind), ["edge_request=fixed.parquet", "zzz=z.csv"], read)
+    assert [(d.code, d.span.file, d.message, d.hint) for d in info.value.diagnostics] == [
+        ("SLG0601", "<command line>", "--data `edge_request=...`: no source reads table "
+         "`edge_request`", "did you mean `edge_requests`? the sources read: edge_requests, "
+         "incidents"),
+        ("SLG0601", "<command line>", "--data `zzz=...`: no source reads table `zzz`",
+         "the sources read: edge_requests, incidents"),
+    ]
+    tables = bindings_from_options(str(bind), ["incidents=i.csv"], read)
+    assert set(tables) == {"edge_requests", "other", "incidents"}
+
+
 def test_slg0602_each_field_named_with_its_line(tmp_path: Path) -> None:
     p = tmp_path / "b.yaml"
     p.write_text(
