@@ -286,3 +286,17 @@ def test_a_column_named_twice_groups_once(tmp_path: Path) -> None:
     d = run(tmp_path, RATIO, {"requests": requests()}, by=("region", "region"))
     (o,) = d.objectives
     assert (o.by, [b.values for b in o.groups]) == (("region",), [("eu",), ("us",)])
+
+
+def test_a_misspelt_by_column_is_an_error_even_when_nothing_needs_diagnosing(
+        demo_bindings: Path) -> None:
+    """October's partner API met its targets, so there is nothing to break down; `--by
+    rout` is still refused (SLG0722, exit 2) instead of passing silently."""
+    args = ["diagnose", str(REPO / "policies"), "--bind", str(demo_bindings),
+            "--agreement", "partner_api_us", "--period", "2026-10",
+            "--as-of", "2026-11-15T00:00:00Z"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    result = CliRunner().invoke(main, [*args, "--by", "rout"])
+    assert result.exit_code == 2, result.output
+    assert "error[SLG0722]: --by column `rout` is not a column of source" in result.output
+    assert "did you mean `route`?" in result.output

@@ -125,9 +125,13 @@ def diagnose(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *, agre
         result = evaluate_result(a, ev.objective, p, executor.measure(ev, p))
         if objective is not None or result.status in ("breached", "at_risk"):
             chosen.append((ev, result))
-    if by and chosen:
-        # read the objectives' own sources again, with the `by` columns
-        ids = sorted({selection_of(ev.objective.indicator).source.id for ev, _ in chosen})
+    if by:
+        # read the objectives' own sources again, with the `by` columns; with nothing to
+        # diagnose, still those of every objective asked about, so that a misspelt `--by`
+        # is an error today rather than on the day something breaches
+        looked_at = [ev for ev, _ in chosen] or [
+            ev for ev in plan.evaluations if ev.objective.name in wanted]
+        ids = sorted({selection_of(ev.objective.indicator).source.id for ev in looked_at})
         problems: list[Diagnostic] = []
         for i in ids:  # per source, so that a missing column names its own source
             narrowed = replace(plan, scans=tuple(s for s in plan.scans if s.source.id == i))
