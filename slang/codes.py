@@ -95,6 +95,7 @@ CODE_TITLES: dict[str, str] = {
     "SLG1007": "Name changed on import",
     "SLG1008": "Object not used by any SLO",
     "SLG1009": "Query cannot give burn-rate rules",
+    "SLG1010": "Nothing to import",
     "SLG1030": "Objective without a Prometheus query",
     "SLG1031": "Objective cannot give burn-rate rules",
     "SLG0501": "Draft agreement with notifications",

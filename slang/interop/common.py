@@ -17,7 +17,7 @@ import jsonschema
 from slang.diagnostics import Diagnostic, SourceCache, error, warning
 from slang.interop.slang_writer import FilePlan, Names, render
 from slang.interop.yaml_lines import Document, field_name, load_documents, span_at
-from slang.syntax.span import Span
+from slang.syntax.span import COMMAND_LINE_SPAN, Span
 
 # OpenSLO duration shorthand units -> seconds (months, quarters and years have no fixed length).
 SHORTHAND_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -87,8 +87,24 @@ def finish(plans: dict[str, FilePlan], issues: Issues, tool: str) -> ImportResul
                   "Rows of each source are events with a boolean `good` column (or a numeric "
                   "`value`);\nsee docs/interop.md.")
         out.append((path, render(plan, header)))
+    if not out and not issues.errors:
+        issues.diagnostics.append(nothing_imported(list(plans), tool))
     diags = sorted(set(issues.diagnostics), key=Diagnostic.sort_key)
     return ImportResult(out, diags, issues.texts)
+
+
+def nothing_imported(paths: list[str], tool: str) -> Diagnostic:
+    """An import that produced no slang at all is an error, not a quiet success: a pipeline
+    that imports on every commit must notice when its inputs stopped being what it reads."""
+    what = "OpenSLO documents" if tool == "openslo" else "Sloth specs"
+    if not paths:
+        return error("SLG1010", "nothing to import: no .yaml or .yml files among the inputs",
+                     COMMAND_LINE_SPAN, f"give the files (or a directory of .yaml/.yml files) "
+                     f"that hold the {what}")
+    files = "the input file" if len(paths) == 1 else f"any of the {len(paths)} input files"
+    return error("SLG1010", f"nothing to import: slang found no {what} it imports in {files}",
+                 COMMAND_LINE_SPAN,
+                 "the SLG1003 warnings with it say why each document was skipped")
 
 
 def new_names() -> Names:
