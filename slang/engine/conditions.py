@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -106,6 +107,8 @@ class ConditionCompiler:
                     else (a.unit or b.unit)
                 if op == "-" and a.unit == "ts" and b.unit == "dur":
                     unit = "ts"
+                if op == "/":
+                    return Value(_true_divide(a.data, b.data), unit)
                 return Value(ARITH[op](a.data, b.data), unit)
             case ast.InList():
                 operand = self.value(e.operand, t)
@@ -280,3 +283,19 @@ def _type_of(data: object) -> pa.DataType | None:
     if typ is None or pa.types.is_dictionary(typ):
         return getattr(typ, "value_type", None)
     return typ
+
+
+def _true_divide(a: Any, b: Any) -> Any:
+    """`/` is true division, as in SQL engines and as a person reads `bytes / 1000 > 2.5`:
+    Arrow's integer division would truncate 7 / 2 to 3 and decide SLA rows wrongly. Dividing
+    by zero gives null (so a condition over it is false), as in DuckDB and Spark, rather than
+    an error or an infinity."""
+    def as_float(x: Any) -> Any:
+        kind = _type_of(x)
+        return pc.cast(x, pa.float64()) if pa.types.is_integer(kind) or \
+            pa.types.is_decimal(kind) else x
+
+    num, den = as_float(a), as_float(b)
+    quotient = pc.divide(num, den)
+    return pc.if_else(pc.equal(den, 0), pa.scalar(None, pa.float64()), quotient)
+

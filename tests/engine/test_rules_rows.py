@@ -312,3 +312,19 @@ def test_in_list_over_a_column_with_no_values_is_false(estate: Estate) -> None:
                      as_of="2026-10-10T00:00:00Z", period="2026-10-05")
     assert run.r("ok")["measured"] == 0
     assert run.r("ok")["status"] == "breached"
+
+
+def test_division_is_true_division_and_by_zero_is_null(estate: Estate) -> None:
+    """`/` divides as a person reads it: 7 / 2 is 3.5 (Arrow's integer division would give 3
+    and count the row as bad), and dividing by zero is null, so the condition is false."""
+    policy = agreement("""
+  objective fast {
+    indicator ratio(requests where bytes / n > 3)
+    target    >= 50%
+  }""", period="daily")
+    run = estate.run(policy, {"requests": {"ts": ["2026-10-05T01:00:00Z"] * 4,
+                                           "bytes": [7, 6, 5, 9], "n": [2, 2, 0, 4]}},
+                     as_of="2026-10-10T00:00:00Z", period="2026-10-05")
+    # 3.5 > 3 good; 3 > 3 not; 5 / 0 null -> not; 2.25 > 3 not
+    assert run.r("fast")["measured"] == 0.25
+    assert run.r("fast")["status"] == "breached"

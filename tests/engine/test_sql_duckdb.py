@@ -210,14 +210,16 @@ def test_business_duration_equals_the_arrow_engine(estate: Estate) -> None:
                              as_of="2026-11-02T00:00:00Z").r("fast")
 
 
-def test_division_is_refused_with_slg1102(estate: Estate) -> None:
-    """Arrow divides integers as integers and floats as floats; SQL engines differ, so `/`
-    is refused rather than guessed."""
-    with pytest.raises(SlangError) as exc:
-        _duck(estate, agreement("""
-  objective fast { indicator ratio(requests where status / 2 < 100) target >= 90% }"""),
-              {"requests": {"ts": ["2026-10-05T10:00:00Z"], "status": [200]}})
-    assert [d.code for d in exc.value.diagnostics] == ["SLG1102"]
+def test_division_is_true_division_and_by_zero_is_null(estate: Estate) -> None:
+    """`/` as the Arrow engine: 7 / 2 is 3.5, 5 / 0 is null (the condition is false)."""
+    policy = agreement("""
+  objective fast { indicator ratio(requests where bytes / n > 3) target >= 50% }""")
+    tables = {"requests": {"ts": ["2026-10-05T10:00:00Z"] * 4,
+                           "bytes": [7, 6, 5, 9], "n": [2, 2, 0, 4]}}
+    got = _duck(estate, policy, tables)["fast"]
+    assert (got["good"], got["total"]) == (1, 4)
+    assert got == estate.run(policy, tables, period="2026-10",
+                             as_of="2026-11-02T00:00:00Z").r("fast")
 
 
 def test_nan_is_neither_greater_nor_less_even_with_parquet_statistics(estate: Estate) -> None:

@@ -234,6 +234,14 @@ class ConditionLowering:
             case ast.BinOp(op=op) if op in BINARY:
                 a, b = self._align(self.value(e.left), self.value(e.right))
                 return Lowered(self._compare(op, a, b))
+            case ast.BinOp(op="/"):
+                # true division with null for a zero divisor, as the Arrow engine's `/`
+                a, b = self._align(self.value(e.left), self.value(e.right))
+                den = exp.Nullif(this=exp.cast(b.sql, exp.DataType.Type.DOUBLE),
+                                 expression=exp.Literal.number(0))
+                quotient = exp.Div(this=exp.cast(a.sql, exp.DataType.Type.DOUBLE),
+                                   expression=den)
+                return Lowered(exp.Paren(this=quotient), a.unit or b.unit, floating=True)
             case ast.BinOp(op=op) if op in ARITH:
                 a, b = self._align(self.value(e.left), self.value(e.right))
                 unit = "dur" if "ts" in (a.unit, b.unit) and op == "-" and a.unit == b.unit \
@@ -251,7 +259,7 @@ class ConditionLowering:
                 return Lowered(self._business_duration(e), "dur")
         raise unsupported("the SQL engines cannot evaluate this expression "
                           f"(`{type(e).__name__}`)", getattr(e, "span", None),
-                          "division is evaluated by --engine arrow only")
+                          "use --engine arrow for this policy")
 
     def _compare(self, op: str, a: Lowered, b: Lowered) -> exp.Expression:
         """IEEE comparisons, as Arrow's: NaN is unequal to everything and neither less nor
