@@ -60,6 +60,30 @@ INVALID_INPUT = "SLG0004"
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# Options several commands share, spelled once.
+_DATA_OPTION = click.option(
+    "--data", "data", multiple=True, metavar="NAME=PATH",
+    help="Bind a source's table to a file, directory or glob (as in audit).")
+_BIND_OPTION = click.option(
+    "--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+    help="A bindings YAML file: {version: 1, tables: {NAME: PATH}}.")
+_REPORT_OUTPUT_OPTION = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Write the report to FILE instead of stdout.")
+_TEXT_JSON_MARKDOWN_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+    show_default=True, help="Output format.")
+_LEDGER_AGREEMENT_OPTION = click.option(
+    "--agreement", "agreements", multiple=True, metavar="NAME",
+    help="Only this agreement (repeatable).")
+_LEDGER_FROM_OPTION = click.option(
+    "--from", "date_from", metavar="DATE",
+    help="Only periods starting on or after DATE (in the agreement's time zone).")
+_LEDGER_TO_OPTION = click.option(
+    "--to", "date_to", metavar="DATE",
+    help="Only periods starting on or before DATE (in the agreement's time zone).")
+
+
 # ---------------------------------------------------------------------------- rendering glue
 
 
@@ -264,8 +288,7 @@ def _failing(diags: Iterable[Diagnostic], fail_on: str) -> bool:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error",
               show_default=True, help="Exit 1 when a diagnostic at or above this level is found.")
 @click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@_REPORT_OUTPUT_OPTION
 def check(paths: tuple[str, ...], fmt: str, as_of: str | None, fail_on: str, no_fail: bool,
           output: Path | None) -> None:
     """Parse, resolve, type-check and lint the policies under PATHS.
@@ -414,8 +437,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
               show_default=True, help="text for people; json; junit for CI test reports.")
 @click.option("--require-tests", is_flag=True,
               help="Exit 1 when no test is found (or none matches --run).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@_REPORT_OUTPUT_OPTION
 def test_command(paths: tuple[str, ...], pattern: str | None, fmt: str, require_tests: bool,
                  output: Path | None) -> None:
     """Run the policy tests in the *_test.sla files under PATHS (default: policies/).
@@ -539,8 +561,7 @@ def _stderr_console() -> Any:
 @click.option("--data", "data", multiple=True, metavar="NAME=PATH",
               help="Bind a source's table (`from \"NAME\"`) to a file, directory or glob. "
               "Repeatable; overrides --bind.")
-@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
-              help="A bindings YAML file: {version: 1, tables: {NAME: PATH}}.")
+@_BIND_OPTION
 @click.option("--period", metavar="LABEL",
               help="Audit the periods that start within a label: 2026, 2026-Q4, 2026-10, "
               "2026-W41 or 2026-10-05 (read in each agreement's time zone).")
@@ -553,8 +574,7 @@ def _stderr_console() -> Any:
               help="Also evaluate draft and proposed agreements.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "junit"]),
               default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@_REPORT_OUTPUT_OPTION
 @click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default="breach",
               show_default=True,
               help="Exit 1 when a result is breached (breach), also at risk (at_risk), also "
@@ -738,16 +758,12 @@ def ledger_verify(path: Path, expect_head: str | None, fmt: str) -> None:
     "      --from 2026-01-01 --to 2026-12-31 --all --format json",
 )
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--agreement", "agreements", multiple=True, metavar="NAME",
-              help="Only this agreement (repeatable).")
-@click.option("--from", "date_from", metavar="DATE",
-              help="Only periods starting on or after DATE (in the agreement's time zone).")
-@click.option("--to", "date_to", metavar="DATE",
-              help="Only periods starting on or before DATE (in the agreement's time zone).")
+@_LEDGER_AGREEMENT_OPTION
+@_LEDGER_FROM_OPTION
+@_LEDGER_TO_OPTION
 @click.option("--all", "everything", is_flag=True,
               help="Every entry, superseded ones too (default: the latest entry per result).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="Output format.")
+@_TEXT_JSON_MARKDOWN_FORMAT
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write to FILE instead of stdout.")
 def ledger_show(path: Path, agreements: tuple[str, ...], date_from: str | None,
@@ -780,14 +796,10 @@ def ledger_show(path: Path, agreements: tuple[str, ...], date_from: str | None,
     "      --from 2026-01-01 --to 2026-12-31 --format markdown",
 )
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--agreement", "agreements", multiple=True, metavar="NAME",
-              help="Only this agreement (repeatable).")
-@click.option("--from", "date_from", metavar="DATE",
-              help="Only periods starting on or after DATE (in the agreement's time zone).")
-@click.option("--to", "date_to", metavar="DATE",
-              help="Only periods starting on or before DATE (in the agreement's time zone).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="Output format.")
+@_LEDGER_AGREEMENT_OPTION
+@_LEDGER_FROM_OPTION
+@_LEDGER_TO_OPTION
+@_TEXT_JSON_MARKDOWN_FORMAT
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write to FILE instead of stdout.")
 def ledger_trend(path: Path, agreements: tuple[str, ...], date_from: str | None,
@@ -829,8 +841,7 @@ def _sha256_or_stop(value: str | None, option: str, fmt: str) -> None:
     "      --customer \"Retail BU\" > retail-q3.md",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
-              help="Bind a source's table to a file, directory or glob (as in audit).")
+@_DATA_OPTION
 @click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
               help="A bindings YAML file (as in audit).")
 @click.option("--period", metavar="LABEL",
@@ -846,8 +857,7 @@ def _sha256_or_stop(value: str | None, option: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown",
               show_default=True,
               help="markdown, or html: one self-contained file with inline SVG charts.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@_REPORT_OUTPUT_OPTION
 @click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default="never",
               show_default=True,
               help="Exit 1 when a result is breached (breach), also at risk (at_risk), also "
@@ -1016,17 +1026,14 @@ def _tables_or_stop(data: tuple[str, ...], bind: str | None, fmt: str, model: sl
     "  slang status policies/ --bind bindings.yaml --format json --fail-on ticket",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
-              help="Bind a source's table to a file, directory or glob (as in audit).")
-@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
-              help="A bindings YAML file: {version: 1, tables: {NAME: PATH}}.")
+@_DATA_OPTION
+@_BIND_OPTION
 @click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
               help="The clock (default now): the running periods and the alert windows end "
               "here. Give it for reproducible output.")
 @click.option("--include-drafts", is_flag=True,
               help="Also show draft and proposed agreements.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="Output format.")
+@_TEXT_JSON_MARKDOWN_FORMAT
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write the status to FILE instead of stdout.")
 @click.option("--fail-on", type=click.Choice(["breach", "at_risk", "page", "ticket", "never"]),
@@ -1074,10 +1081,8 @@ def _columns_option(value: str | None) -> tuple[str, ...]:
     "      --objective availability --period 2026-10 --by route,method --top 10",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
-              help="Bind a source's table to a file, directory or glob (as in audit).")
-@click.option("--bind", "bind", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
-              help="A bindings YAML file: {version: 1, tables: {NAME: PATH}}.")
+@_DATA_OPTION
+@_BIND_OPTION
 @click.option("--agreement", "agreement", required=True, metavar="NAME",
               help="The agreement to diagnose.")
 @click.option("--objective", "objective", metavar="NAME",
@@ -1091,8 +1096,7 @@ def _columns_option(value: str | None) -> tuple[str, ...]:
               help="How many hours, days and groups to show.")
 @click.option("--as-of", "as_of", metavar="TIMESTAMP|now",
               help="The clock (default now): rows at or after it do not count.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="Output format.")
+@_TEXT_JSON_MARKDOWN_FORMAT
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write the diagnosis to FILE instead of stdout.")
 def diagnose(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, agreement: str,
@@ -1177,8 +1181,7 @@ def _impact_or_stop(old: slang.Model, new: slang.Model, data: tuple[str, ...], b
 @_impact_options
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
               default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@_REPORT_OUTPUT_OPTION
 @click.option("--fail-on", type=click.Choice(["change", "never"]), default="never",
               show_default=True,
               help="Exit 1 when anything changed in meaning (or, with --impact, in outcome).")
@@ -1246,8 +1249,7 @@ def diff(old: str, new: str, with_impact: bool, data: tuple[str, ...], bind: str
 @_impact_options
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
               default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Write the report to FILE instead of stdout.")
+@_REPORT_OUTPUT_OPTION
 @click.option("--fail-on", type=click.Choice(["change", "never"]), default="never",
               show_default=True,
               help="Exit 1 when a period's status or credit would change.")
