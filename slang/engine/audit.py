@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from slang.diagnostics import Diagnostic, SlangError, error
@@ -149,6 +149,24 @@ def _audit_sql(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *,
         backend.close()
 
 
+def unbound_table(src: m.Source, formats: str) -> Diagnostic:
+    """SLG0609: a source the plan reads has no data bound to its table."""
+    return error(
+        "SLG0609", f"no data bound for table `{src.table}` (source `{src.name}`)", src.span,
+        f"pass `--data {src.table}=PATH` ({formats}; a directory or glob for a dataset)")
+
+
+def scan_time_range(plan: Plan, src: m.Source, periods: Mapping[str, Sequence[PeriodInstance]]
+                    ) -> tuple[int, int] | None:
+    """The instants an events source must cover: from the earliest start to the latest end of
+    the periods of every agreement that reads it (None for intervals, which are not pruned)."""
+    users = [e for e in plan.evaluations if src.id in e.scans]
+    spans = [p for e in users for p in periods[e.agreement.name]]
+    if not spans or src.kind != "events":
+        return None
+    return min(p.start_us for p in spans), max(p.end_us for p in spans)
+
+
 def read_scans(
     plan: Plan,
     data: Mapping[str, str | os.PathLike[str]],
@@ -172,17 +190,9 @@ def read_scans(
     for scan in plan.scans:
         src = scan.source
         if src.table not in data:
-            diags.append(error(
-                "SLG0609", f"no data bound for table `{src.table}` (source `{src.name}`)",
-                src.span, f"pass `--data {src.table}=PATH` (Parquet, Arrow IPC, CSV or JSON "
-                "Lines; a directory or glob for a dataset)",
-            ))
+            diags.append(unbound_table(src, "Parquet, Arrow IPC, CSV or JSON Lines"))
             continue
-        users = [e for e in plan.evaluations if src.id in e.scans]
-        spans = [p for e in users for p in periods[e.agreement.name]]
-        time_range = None
-        if spans and src.kind == "events":
-            time_range = (min(p.start_us for p in spans), max(p.end_us for p in spans))
+        time_range = scan_time_range(plan, src, periods)
         # rows are ordered by key as they are read: the table is never held twice
         builder = ScanBuilder(src, keep_key=False)
         try:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from slang.diagnostics import Diagnostic, SlangError, error
+from slang.diagnostics import Diagnostic, SlangError
 
 if TYPE_CHECKING:  # the backends' packages (sqlglot, duckdb, pyspark) load only when chosen
     from slang.engine.periods import PeriodInstance
@@ -55,6 +55,7 @@ def sql_executor(
 ) -> tuple[object, list[object]]:
     """Bind every scan of the plan to the backend (validating and recording evidence as the
     Arrow reader does) and return the executor and the evidence."""
+    from slang.engine.audit import scan_time_range, unbound_table
     from slang.engine.sql.executor import SqlExecutor
     from slang.engine.sql.sources import bind_source
 
@@ -64,17 +65,9 @@ def sql_executor(
     for index, scan in enumerate(plan.scans):
         src = scan.source
         if src.table not in data:
-            diags.append(error(
-                "SLG0609", f"no data bound for table `{src.table}` (source `{src.name}`)",
-                src.span, f"pass `--data {src.table}=PATH` (Parquet for the SQL engines; a "
-                "directory or glob for a dataset)",
-            ))
+            diags.append(unbound_table(src, "Parquet for the SQL engines"))
             continue
-        users = [e for e in plan.evaluations if src.id in e.scans]
-        spans = [p for e in users for p in periods[e.agreement.name]]
-        time_range = None
-        if spans and src.kind == "events":
-            time_range = (min(p.start_us for p in spans), max(p.end_us for p in spans))
+        time_range = scan_time_range(plan, src, periods)
         try:
             b = bind_source(backend, index, src, data[src.table], scan.columns,
                             as_of_us=as_of_us, time_range_us=time_range)
