@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -208,6 +208,31 @@ class ReviewReport:
 
 
 # ------------------------------------------------------------------------------ building
+
+
+def agreement_facts(a: AgreementView, text: Callable[[str], str],
+                    name: Callable[[str], str]) -> list[list[str]]:
+    """The agreement's fact rows (service, customer, ... fee, notify) of a review pack, with
+    `text` escaping a user-provided string for the output format and `name` marking up an
+    identifier; one list for Markdown and HTML alike."""
+    s = a.service
+    service = f"{text(s.title or s.name)} {name(s.name)}"
+    if s.owner:
+        service += f", owner {text(s.owner)}"
+    if s.tier:
+        service += f", tier {text(s.tier)}"
+    facts = [["Service", service], ["Customer", text(a.customer or "-")],
+             ["Provider", text(a.provider or "-")], ["Status", text(a.status)],
+             ["Effective", f"{text(a.effective_text)} ({text(a.timezone)})"],
+             ["Period", text(a.period_text)], ["Hours", text(a.hours_text)]]
+    if a.fee_text:
+        fee = text(a.fee_text)
+        if a.credit_cap_text:
+            fee += f"; credits capped at {text(a.credit_cap_text)} of the fee"
+        facts.append(["Fee", fee])
+    if a.notify:
+        facts.append(["Notify", ", ".join(text(x) for x in a.notify)])
+    return facts
 
 
 def build_review(report: AuditReport, burn_downs: Sequence[BurnDown], *, selection: str,

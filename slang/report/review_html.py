@@ -14,6 +14,7 @@ from slang.report.review import (
     BurnChart,
     ObjectiveView,
     ReviewReport,
+    agreement_facts,
 )
 from slang.report.svg import Bar, Point, Series, bar_chart, burn_down_chart, esc, measured_chart
 
@@ -78,23 +79,7 @@ def _agreement(a: AgreementView) -> str:
            f"<h2>{esc(a.headline)}{who} <code>{esc(a.name)}</code></h2>"]
     if a.description:
         out.append(f"<p>{esc(a.description)}</p>")
-    s = a.service
-    service = f"{esc(s.title or s.name)} <code>{esc(s.name)}</code>"
-    if s.owner:
-        service += f", owner {esc(s.owner)}"
-    if s.tier:
-        service += f", tier {esc(s.tier)}"
-    facts = [["Service", service], ["Customer", esc(a.customer or "-")],
-             ["Provider", esc(a.provider or "-")], ["Status", esc(a.status)],
-             ["Effective", f"{esc(a.effective_text)} ({esc(a.timezone)})"],
-             ["Period", esc(a.period_text)], ["Hours", esc(a.hours_text)]]
-    if a.fee_text:
-        fee = esc(a.fee_text)
-        if a.credit_cap_text:
-            fee += f"; credits capped at {esc(a.credit_cap_text)} of the fee"
-        facts.append(["Fee", fee])
-    if a.notify:
-        facts.append(["Notify", esc(", ".join(a.notify))])
+    facts = agreement_facts(a, esc, lambda n: f"<code>{esc(n)}</code>")
     out.append(table(None, facts, css_class="facts"))
     out.append("<h3>What was promised</h3>")
     out.append(table(["Objective", "Indicator", "Target", "Hours", "Credit"], [

@@ -16,6 +16,7 @@ from slang.report.review import (
     BurnChart,
     ObjectiveView,
     ReviewReport,
+    agreement_facts,
 )
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -104,23 +105,7 @@ def _agreement(a: AgreementView) -> list[str]:
     out = [f"## {md(a.headline)}{who} ({md(a.name)})", ""]
     if a.description:
         out += [md_paragraph(a.description), ""]
-    s = a.service
-    service = f"{md(s.title or s.name)} ({code(s.name)})"
-    if s.owner:
-        service += f", owner {md(s.owner)}"
-    if s.tier:
-        service += f", tier {md(s.tier)}"
-    facts = [["Service", service], ["Customer", md(a.customer or "-")],
-             ["Provider", md(a.provider or "-")], ["Status", md(a.status)],
-             ["Effective", f"{md(a.effective_text)} ({md(a.timezone)})"],
-             ["Period", md(a.period_text)], ["Hours", md(a.hours_text)]]
-    if a.fee_text:
-        fee = md(a.fee_text)
-        if a.credit_cap_text:
-            fee += f"; credits capped at {md(a.credit_cap_text)} of the fee"
-        facts.append(["Fee", fee])
-    if a.notify:
-        facts.append(["Notify", ", ".join(md(x) for x in a.notify)])
+    facts = agreement_facts(a, md, lambda n: f"({code(n)})")
     out += _table(["", ""], facts)
     out += ["", "### What was promised", ""]
     out += _table(["Objective", "Indicator", "Target", "Hours", "Credit"], (
