@@ -1323,6 +1323,11 @@ _FORMAT_OPTION = click.option(
     help="How diagnostics are written on stderr.")
 
 
+_IMPORT_OUTPUT_OPTION = click.option(
+    "--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR", help="Write one .sla file per input file here (else stdout).")
+
+
 @main.group(name="import", context_settings=_CONTEXT)
 def import_group() -> None:
     """Turn OpenSLO or Sloth documents into slang policies.
@@ -1338,8 +1343,7 @@ def import_group() -> None:
     "  slang import openslo service.yaml slo.yaml > imported.sla",
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
-              metavar="DIR", help="Write one .sla file per input file here (else stdout).")
+@_IMPORT_OUTPUT_OPTION
 @_FORMAT_OPTION
 def import_openslo_command(files: tuple[str, ...], output_dir: Path | None, fmt: str) -> None:
     """OpenSLO v1 and v1alpha documents (Service, SLO, SLI, DataSource, AlertPolicy,
@@ -1355,8 +1359,7 @@ def import_openslo_command(files: tuple[str, ...], output_dir: Path | None, fmt:
     "  slang import sloth getting-started.yml",
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--output", "-o", "output_dir", type=click.Path(file_okay=False, path_type=Path),
-              metavar="DIR", help="Write one .sla file per input file here (else stdout).")
+@_IMPORT_OUTPUT_OPTION
 @_FORMAT_OPTION
 def import_sloth_command(files: tuple[str, ...], output_dir: Path | None, fmt: str) -> None:
     """Sloth `prometheus/v1` specs (and the Kubernetes PrometheusServiceLevel form) as
