@@ -1346,8 +1346,8 @@ def import_group() -> None:
 @_IMPORT_OUTPUT_OPTION
 @_FORMAT_OPTION
 def import_openslo_command(files: tuple[str, ...], output_dir: Path | None, fmt: str) -> None:
-    """OpenSLO v1 and v1alpha documents (Service, SLO, SLI, DataSource, AlertPolicy,
-    AlertCondition, AlertNotificationTarget) as formatted slang."""
+    """OpenSLO v1, v1alpha and v2alpha documents (Service, SLO, SLI, DataSource, AlertPolicy,
+    AlertCondition, AlertNotificationTarget, BudgetAdjustment) as formatted slang."""
     from slang.interop.openslo import import_openslo
 
     _report_import(import_openslo(_expand_inputs(files)), fmt, output_dir)

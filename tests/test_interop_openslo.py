@@ -38,15 +38,15 @@ def test_every_example_imports_into_slang_that_check_accepts(tmp_path: Path) -> 
         (tmp_path / (Path(source).stem + ".sla")).write_text(text, encoding="utf-8")
     model = slang.load([str(tmp_path)])
     assert model.errors == []
-    # What could not be imported is explained: the one invalid document and the v2alpha file.
+    # What could not be imported is explained: the one invalid document. Nothing is skipped
+    # for its version: v1, v1alpha and v2alpha all import.
     errors = [(d.code, Path(d.span.file).name, d.span.line) for d in result.diagnostics
               if d.severity.value == "error"]
     assert errors == [("SLG1002", "oslo__test__inputs__validate__v1.yaml", 59)]
-    skipped = [d for d in result.diagnostics if d.code == "SLG1003"]
-    assert [Path(d.span.file).name for d in skipped] == [
-        "go-sdk__pkg__openslo__v2alpha__examples__slos.yaml"]
-    # Every SLO document became an agreement: 8 SLO objects across the valid documents.
-    assert len(model.agreements) == 8
+    assert [d for d in result.diagnostics if d.code == "SLG1003"] == []
+    # Every SLO document became an agreement: 9 SLO objects across the valid documents.
+    assert len(model.agreements) == 9
+    assert "web_availability" in model.agreements  # the v2alpha example
 
 
 def test_occurrences_with_a_threshold_metric() -> None:
@@ -128,8 +128,7 @@ def test_the_command_writes_one_file_per_input(tmp_path: Path) -> None:
     assert "SLG1002" in res.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
         p.stem + ".sla" for p in EXAMPLES
-        if p.name not in ("go-sdk__pkg__openslo__v2alpha__examples__slos.yaml",
-                          "oslo__test__inputs__v1__alert-policy__alert-policy.yaml"))
+        if p.name != "oslo__test__inputs__v1__alert-policy__alert-policy.yaml")
     check = runner.invoke(cli_main, ["check", str(out)])
     assert check.exit_code == 0, check.output
 

@@ -111,14 +111,22 @@ def new_names() -> Names:
     return Names()
 
 
+# The schema of each OpenSLO apiVersion: v1 and v1alpha share one file, v2alpha (a different
+# document shape: Kubernetes metadata, `sli`, `dataSourceRef`) has its own.
+SCHEMA_FILES = {"openslo.com/v2alpha": "openslo-v2alpha.schema.json"}
+
+
 @cache
-def openslo_schema() -> dict[str, Any]:
-    text = files("slang").joinpath("schemas", "openslo.schema.json").read_text("utf-8")
+def openslo_schema(api_version: str = "openslo/v1") -> dict[str, Any]:
+    name = SCHEMA_FILES.get(api_version, "openslo.schema.json")
+    text = files("slang").joinpath("schemas", name).read_text("utf-8")
     return json.loads(text)
 
 
 def schema_errors(data: Any) -> list[jsonschema.ValidationError]:
-    validator = jsonschema.Draft202012Validator(openslo_schema())
+    """Where `data` departs from the schema of its own apiVersion, shallowest first."""
+    api = data.get("apiVersion") if isinstance(data, dict) else None
+    validator = jsonschema.Draft202012Validator(openslo_schema(str(api)))
     return sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path),
                                                               list(map(str, e.absolute_path))))
 

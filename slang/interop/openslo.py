@@ -1,10 +1,13 @@
-"""OpenSLO v1 / v1alpha documents -> slang (`slang import openslo`).
+"""OpenSLO v1 / v1alpha / v2alpha documents -> slang (`slang import openslo`).
 
-Every document is validated against slang/schemas/openslo.schema.json first (written from the
-OpenSLO specification); a document that fails is reported (SLG1002) and skipped. What a valid
-document says that slang cannot carry is a warning naming the file, the line and the field
-(SLG1004 no equivalent, SLG1005 approximated, SLG1006 unknown reference, SLG1008 unused object),
-never a silent drop. The mapping is documented in docs/interop.md.
+Every document is validated against the schema of its apiVersion first (slang/schemas/
+openslo.schema.json, openslo-v2alpha.schema.json, written from the OpenSLO specification); a
+document that fails is reported (SLG1002) and skipped. The versions share one importer: v2alpha
+renamed fields (`sli`, `sliRef`, `serviceRef`, `dataSourceRef`), which a `Dialect` names, and
+the importer reads every version through it. What a valid document says that slang cannot carry
+is a warning naming the file, the line and the field (SLG1004 no equivalent, SLG1005
+approximated, SLG1006 unknown reference, SLG1008 unused object), never a silent drop. The
+mapping is documented in docs/interop.md.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from slang.interop.common import (
     schema_errors,
     slang_duration,
 )
+from slang.interop.openslo_adjustments import Measured, import_adjustment
+from slang.interop.openslo_schema import describe
 from slang.interop.slang_writer import (
     AgreementDecl,
     BurnLine,
@@ -44,9 +49,10 @@ from slang.semantics.values import is_time_zone
 from slang.syntax import ast
 from slang.syntax.parser import parse
 
-API_VERSIONS = ("openslo/v1", "openslo/v1alpha")
-KINDS = ("Service", "SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition",
-         "AlertNotificationTarget")
+V1, V1ALPHA, V2ALPHA = "openslo/v1", "openslo/v1alpha", "openslo.com/v2alpha"
+V1_KINDS = ("Service", "SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition",
+            "AlertNotificationTarget")
+KINDS = {V1: V1_KINDS, V1ALPHA: ("Service", "SLO"), V2ALPHA: (*V1_KINDS, "BudgetAdjustment")}
 OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 CALENDAR_PERIODS = {"1h": "hourly", "1d": "daily", "1w": "weekly", "1M": "monthly",
                     "1Q": "quarterly", "1Y": "yearly"}
@@ -56,6 +62,54 @@ V1ALPHA_UNITS = {"Minute": "m", "Hour": "h", "Day": "d", "Week": "w", "Month": "
                  "Quarter": "Q", "Year": "Y"}
 SEVERITIES = ("page", "ticket")
 DEFAULT_PERIOD = "rolling 28d"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Where an apiVersion keeps what the importer reads. v2alpha renamed an SLO's `indicator`
+    and `indicatorRef` to `sli` and `sliRef`, names its service by `serviceRef` (go-sdk; the
+    specification text still says `service`), gives a metric its data source directly
+    (`dataSourceRef` or an inline `dataSourceSpec`, beside the query's `spec`) instead of under
+    `metricSource`, and has no months, quarters or years in its durations."""
+
+    indicator: str
+    indicator_ref: str
+    services: tuple[str, ...]
+    nested_metric_source: bool
+    months: bool
+
+
+V1_DIALECT = Dialect("indicator", "indicatorRef", ("service",), True, True)
+DIALECTS = {V1: V1_DIALECT, V1ALPHA: V1_DIALECT,
+            V2ALPHA: Dialect("sli", "sliRef", ("serviceRef", "service"), False, False)}
+
+
+@dataclass(frozen=True)
+class MetricSource:
+    """A metric's data source and query, wherever its version keeps them: v1's
+    `metricSource: {metricSourceRef | type, spec}`, v2alpha's `dataSourceRef | dataSourceSpec`
+    beside `spec`. Paths are of the fields, for the warnings."""
+
+    path: tuple[Any, ...]
+    type: str | None
+    ref: str | None
+    ref_path: tuple[Any, ...]
+    spec: Any
+    spec_path: tuple[Any, ...]
+    inline_details: tuple[Any, ...] | None  # v2alpha dataSourceSpec.connectionDetails
+
+
+def metric_source(dialect: Dialect, path: tuple[Any, ...], metric: Any) -> MetricSource:
+    if dialect.nested_metric_source:
+        ms = metric.get("metricSource") or {}
+        mpath = (*path, "metricSource")
+        return MetricSource(mpath, ms.get("type"), ms.get("metricSourceRef"),
+                            (*mpath, "metricSourceRef"), ms.get("spec"), (*mpath, "spec"), None)
+    inline = metric.get("dataSourceSpec")
+    details = ((*path, "dataSourceSpec", "connectionDetails")
+               if isinstance(inline, dict) and inline.get("connectionDetails") else None)
+    return MetricSource(path, (inline or {}).get("type"), metric.get("dataSourceRef"),
+                        (*path, "dataSourceRef"), metric.get("spec"), (*path, "spec"), details)
 
 
 @dataclass
@@ -77,6 +131,12 @@ class Obj:
     @property
     def spec(self) -> Any:
         return self.data.get("spec") or {}
+
+    @property
+    def dialect(self) -> Dialect:
+        """Inline alert objects carry no apiVersion; their fields are the same in every
+        version."""
+        return DIALECTS.get(str(self.data.get("apiVersion")), V1_DIALECT)
 
     def at(self, *rest: Any) -> tuple[Any, ...]:
         return (*self.path, *rest)
@@ -102,22 +162,24 @@ def _objects(docs: list[Document], issues: Issues) -> list[Obj]:
                             "`apiVersion` and `kind`); skipped")
                 continue
             api, kind = data.get("apiVersion"), data.get("kind")
-            if api not in API_VERSIONS or kind not in KINDS:
+            if kind not in KINDS.get(str(api), ()):
                 what = (f"apiVersion `{api}` kind `{kind}`" if api or kind
                         else "no `apiVersion` or `kind`")
                 issues.warn(
                     "SLG1003", doc, (*path, "apiVersion") if api else path,
                     f"{what} is not an OpenSLO object slang imports; skipped",
-                    "slang imports openslo/v1 (Service, SLO, SLI, DataSource, AlertPolicy, "
-                    "AlertCondition, AlertNotificationTarget) and openslo/v1alpha (Service, SLO)",
+                    "slang imports openslo/v1 and openslo.com/v2alpha (Service, SLO, SLI, "
+                    "DataSource, AlertPolicy, AlertCondition, AlertNotificationTarget; v2alpha "
+                    "also BudgetAdjustment) and openslo/v1alpha (Service, SLO)",
                 )
                 continue
             errors = schema_errors(data)
             if errors:
                 for e in errors[:3]:
-                    issues.fail("SLG1002", doc, (*path, *e.absolute_path),
-                                f"{_schema_message(e)} (OpenSLO {api} {kind}); document "
-                                "skipped", "see the OpenSLO specification for this field")
+                    where, message = describe(e, str(api))
+                    issues.fail("SLG1002", doc, (*path, *where),
+                                f"{message} (OpenSLO {api} {kind}); document skipped",
+                                "see the OpenSLO specification for this field")
                 continue
             out.append(Obj(doc, path, data))
     return out
@@ -136,6 +198,7 @@ class _Importer:
         self.services: dict[str, str] = {}  # OpenSLO service name -> slang name
         self.sources: dict[tuple[str, str], str] = {}  # (SLI name, spec repr) -> slang name
         self.conditions: dict[str, str] = {}  # source -> condition of a `slang` metric source
+        self.measured: list[Measured] = []  # imported SLOs, for budget adjustments
 
     def run(self) -> ImportResult:
         for o in self.objects:
@@ -144,6 +207,10 @@ class _Importer:
         for o in self.objects:
             if o.kind == "SLO":
                 self.slo(o)
+        for o in self.objects:
+            if o.kind == "BudgetAdjustment":
+                self._metadata_extras(o)
+                import_adjustment(o.doc, o.path, o.data, self.measured, self.issues)
         for o in self.objects:
             if o.kind in ("SLI", "DataSource", "AlertPolicy", "AlertCondition",
                           "AlertNotificationTarget") and (o.kind, o.name) not in self.used:
@@ -187,11 +254,11 @@ class _Importer:
         ))
         return name
 
-    def service_ref(self, o: Obj, ref: str) -> str:
+    def service_ref(self, o: Obj, key: str, ref: str) -> str:
         if ref in self.services:
             return self.services[ref]
         name = self.names.take("service", slang_name(ref))
-        self._rename_note(o, o.at("spec", "service"), ref, name)
+        self._rename_note(o, o.at("spec", key), ref, name)
         self.services[ref] = name
         self._plan(o).services.append(ServiceDecl(name))
         return name
@@ -204,7 +271,8 @@ class _Importer:
         self._metadata_extras(o)
         name = self.names.take("decl", slang_name(o.name))
         self._rename_note(o, o.at("metadata", "name"), o.name, name)
-        service = self.service_ref(o, spec["service"])
+        key = next(k for k in o.dialect.services if k in spec)  # the schema requires one
+        service = self.service_ref(o, key, spec[key])
         period, timezone, start = self.window(o, v1alpha)
         agreement = AgreementDecl(
             name=name, service=service, period=period, timezone=timezone,
@@ -227,6 +295,11 @@ class _Importer:
             return
         self.alert_policies(o, agreement, period)
         self._plan(o).agreements.append(agreement)
+        if not v1alpha:
+            shared = _sli_name(spec, o.dialect)
+            self.measured.append(Measured(
+                agreement, o.name, spec[key],
+                [_sli_name(obj, o.dialect) or shared for obj in spec["objectives"]]))
 
     def window(self, o: Obj, v1alpha: bool) -> tuple[str, str | None, str | None]:
         """(period, time zone, effective start) from `timeWindow` (v1) / `timeWindows`."""
@@ -305,10 +378,15 @@ class _Importer:
                          "Y": 8760}[unit]
         period = min(NOMINAL_HOURS, key=lambda p: (abs(NOMINAL_HOURS[p] - hours),
                                                    NOMINAL_HOURS[p]))
-        hint = ("`m` is minutes and `M` months in OpenSLO durations; did you mean "
-                f"`{count}M`?" if unit == "m" else
-                "slang's calendar periods are hourly, daily, weekly, monthly, quarterly and "
-                "yearly")
+        if unit == "m" and o.dialect.months:
+            hint = ("`m` is minutes and `M` months in OpenSLO durations; did you mean "
+                    f"`{count}M`?")
+        elif not o.dialect.months:
+            hint = ("OpenSLO v2alpha durations have no months (`m` is minutes); a calendar "
+                    "month, quarter or year window needs openslo/v1 (`1M`, `1Q`, `1Y`)")
+        else:
+            hint = ("slang's calendar periods are hourly, daily, weekly, monthly, quarterly and "
+                    "yearly")
         self.issues.warn("SLG1005", o.doc, path,
                          f"a calendar window of {duration} has no slang period; imported as "
                          f"`{period}`", hint)
@@ -354,10 +432,11 @@ class _Importer:
                 return self.v1alpha_source(o, o.at("spec", "indicator", "thresholdMetric"),
                                            f"{o.name}-sli", None, metric), "threshold"
             return None
-        if "indicator" in spec:
-            return self.sli(o, o.at("spec", "indicator"), spec["indicator"])
-        if "indicatorRef" in spec:
-            return self.sli_ref(o, o.at("spec", "indicatorRef"), spec["indicatorRef"])
+        ind, ref = o.dialect.indicator, o.dialect.indicator_ref
+        if ind in spec:
+            return self.sli(o, o.at("spec", ind), spec[ind])
+        if ref in spec:
+            return self.sli_ref(o, o.at("spec", ref), spec[ref])
         return None
 
     def sli_ref(self, o: Obj, path: tuple[Any, ...], ref: str) -> tuple[str, str]:
@@ -413,13 +492,13 @@ class _Importer:
         """A metric source of type `slang` (as `slang export openslo` writes for a source
         without a `prometheus` block): its table, and the condition of the good rows."""
         metric = spec.get("thresholdMetric") or (spec.get("ratioMetric") or {}).get("good")
-        ms = (metric or {}).get("metricSource") or {}
-        if ms.get("type") != "slang" or not isinstance(ms.get("spec"), dict):
+        ms = metric_source(o.dialect, path, metric or {})
+        if ms.type != "slang" or not isinstance(ms.spec, dict):
             return False
-        table = ms["spec"].get("table")
+        table = ms.spec.get("table")
         if isinstance(table, str) and table:
             source.table = table
-        where = ms["spec"].get("where")
+        where = ms.spec.get("where")
         if "ratioMetric" in spec and isinstance(where, str) and where.strip():
             if _is_condition(where):
                 self.conditions[source.name] = where.strip()
@@ -439,7 +518,7 @@ class _Importer:
         role = "good" if "good" in ratio else "bad"
         queries = {}
         for side in (role, "total"):
-            q = self.query(o, (*path, side, "metricSource"), ratio[side]["metricSource"])
+            q = self.query(o, (*path, side), ratio[side])
             if q is None:
                 return
             queries[side] = q
@@ -452,19 +531,29 @@ class _Importer:
     def threshold_metric(self, o: Obj, path: tuple[Any, ...], metric: Any) -> None:
         """A threshold metric: one query of values; slang compares each row's `value`, and
         its query has no place (reported)."""
-        ms = metric["metricSource"]
-        self.query(o, (*path, "metricSource"), ms, threshold=True)
+        self.query(o, path, metric, threshold=True)
 
-    def query(self, o: Obj, path: tuple[Any, ...], ms: Any, threshold: bool = False
+    def query(self, o: Obj, path: tuple[Any, ...], metric: Any, threshold: bool = False
               ) -> str | None:
-        """The PromQL of a metric source, ready for a prometheus block; None (with a warning)
+        """The PromQL of a metric, ready for a prometheus block; None (with a warning)
         when it is not PromQL or cannot be exported as burn-rate rules."""
-        kind = ms.get("type")
-        ref = ms.get("metricSourceRef")
+        ms = metric_source(o.dialect, path, metric)
+        kind, ref, path = ms.type, ms.ref, ms.path
+        if ms.inline_details is not None:
+            self.issues.warn("SLG1004", o.doc, ms.inline_details,
+                             "connection details have no slang equivalent (data is bound at "
+                             "audit time); dropped")
         if ref is not None:
             ds = self.by_kind.get("DataSource", {}).get(ref)
+            if ds is None and kind is None:
+                self.issues.warn("SLG1006", o.doc, ms.ref_path,
+                                 f"DataSource `{ref}` is not among the imported documents, so "
+                                 "the kind of its queries is unknown; the source has no metric "
+                                 "mapping", "import the file that defines it together with "
+                                 "this one")
+                return None
             if ds is None:
-                self.issues.warn("SLG1006", o.doc, (*path, "metricSourceRef"),
+                self.issues.warn("SLG1006", o.doc, ms.ref_path,
                                  f"DataSource `{ref}` is not among the imported documents")
             else:
                 self.used.add(("DataSource", ref))
@@ -474,7 +563,7 @@ class _Importer:
                     self.issues.warn("SLG1004", ds.doc, ds.at("spec", "connectionDetails"),
                                      "connection details have no slang equivalent (data is "
                                      "bound at audit time); dropped")
-        spec = ms.get("spec") or {}
+        spec = ms.spec or {}
         text = spec.get("query") if isinstance(spec, dict) else None
         if str(kind).lower() != "prometheus" or not isinstance(text, str):
             self.issues.warn("SLG1004", o.doc, path,
@@ -488,7 +577,7 @@ class _Importer:
                              "a threshold metric's query has no slang equivalent (a "
                              "`prometheus` block maps good/total counts); dropped: " + text)
             return None
-        return self.promql(o, (*path, "spec", "query"), text)
+        return self.promql(o, (*ms.spec_path, "query"), text)
 
     def promql(self, o: Obj, path: tuple[Any, ...], text: str) -> str | None:
         text = text.strip()
@@ -564,14 +653,19 @@ class _Importer:
             sli_name = f"{o.name}-{name.replace('_', '-')}"
             source = (self.v1alpha_source(o, (*path, "ratioMetrics"), sli_name,
                                           obj["ratioMetrics"], None), "ratio")
-        elif "indicator" in obj:
-            source = self.sli(o, (*path, "indicator"), obj["indicator"])
-        elif "indicatorRef" in obj:
-            source = self.sli_ref(o, (*path, "indicatorRef"), obj["indicatorRef"])
+        elif o.dialect.indicator in obj:
+            source = self.sli(o, (*path, o.dialect.indicator), obj[o.dialect.indicator])
+        elif o.dialect.indicator_ref in obj:
+            source = self.sli_ref(o, (*path, o.dialect.indicator_ref),
+                                  obj[o.dialect.indicator_ref])
+        if obj.get("labels"):
+            self.issues.warn("SLG1004", o.doc, (*path, "labels"),
+                             "objective labels have no slang equivalent; dropped: "
+                             + ", ".join(sorted(map(str, obj["labels"]))))
         if source is None:
             self.issues.warn("SLG1004", o.doc, path,
-                             "the objective has no indicator (`indicator`, `indicatorRef`); "
-                             "not imported")
+                             f"the objective has no indicator (`{o.dialect.indicator}`, "
+                             f"`{o.dialect.indicator_ref}`); not imported")
             return None
         src, kind = source
         target = decimal_of(obj["target"]) if "target" in obj else (
@@ -751,6 +845,15 @@ class _Importer:
         return BurnLine(severity, percent, slang_duration(long_s), slang_duration(short_s))
 
 
+def _sli_name(holder: Any, dialect: Dialect) -> str | None:
+    """The name of the SLI an SLO or objective names (inline or by reference)."""
+    if dialect.indicator in holder:
+        return str(holder[dialect.indicator]["metadata"]["name"])
+    if dialect.indicator_ref in holder:
+        return str(holder[dialect.indicator_ref])
+    return None
+
+
 def _is_condition(text: str) -> bool:
     """Whether `text` is exactly one slang condition (it is pasted into a `ratio(...)`)."""
     probe = f"agreement a {{ objective o {{ indicator ratio(x where {text}) }} }}"
@@ -764,14 +867,6 @@ def _is_condition(text: str) -> bool:
     call = items[0].attrs[0].value
     return (isinstance(call, ast.Call) and len(call.args) == 1
             and isinstance(call.args[0], ast.Where))
-
-
-def _schema_message(e: Any) -> str:
-    """jsonschema's message, except for names, whose pattern means nothing to a reader."""
-    if e.validator == "pattern" and e.absolute_path and e.absolute_path[-1] == "name":
-        return (f"{e.instance!r} is not an OpenSLO name (letters, digits, `-`, `.`; starting "
-                "and ending with a letter or digit)")
-    return str(e.message)
 
 
 def _seconds(text: str) -> int | None:

@@ -99,6 +99,7 @@ class AgreementDecl:
     objectives: list[ObjectiveDecl] = field(default_factory=list)
     notify: list[str] = field(default_factory=list)
     notify_on: list[str] = field(default_factory=list)
+    exclusions: list[str] = field(default_factory=list)  # slang text after `exclude`
     burn_rates: list[BurnLine] | None = None  # None: the defaults; []: no alerts
 
 
@@ -158,7 +159,12 @@ def render(plan: FilePlan, header: str) -> str:
         if a.timezone is not None:
             out.append(f"  timezone {format_string(a.timezone)}")
         out.append(f"  period {a.period}")
+        if a.exclusions:
+            out.append("")
+            out.extend(f"  exclude {text}" for text in a.exclusions)
         if a.notify:
+            if a.exclusions:
+                out.append("")
             line = "  notify " + ", ".join(format_string(r) for r in a.notify)
             if a.notify_on:
                 line += " on " + ", ".join(a.notify_on)
