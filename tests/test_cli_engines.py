@@ -113,12 +113,17 @@ def test_plan_sql_the_duckdb_query_runs(tmp_path: Path) -> None:
                 "(TIMESTAMPTZ '2026-10-05 10:00:00+00', 'checkout', 200), "
                 "(TIMESTAMPTZ '2026-10-05 11:00:00+00', 'checkout', 503), "
                 "(TIMESTAMPTZ '2026-10-05 12:00:00+00', 'other', 200)) t(ts, service, status)")
+    # evaluation 0 of the batch, service checkout, period 0: the day 2026-10-05 (UTC bucket
+    # 20731 of the plan's day buckets from the epoch), counted from 10:30 to midnight
+    day = 20731 * 86_400_000_000
     con.execute("CREATE TABLE slang_counted AS SELECT * FROM (VALUES "
-                "(0, 0, 0, 9000000000000000, false)) t(p, ps, s, e, a)")
+                f"(0, 'checkout', 20731, 0, {day}, {day + 37_800_000_000}, "
+                f"{day + 86_400_000_000}, false)) t(i, key, w, p, ps, s, e, a)")
     statements = [s for s in out.split(";\n") if "SELECT" in s]
     for s in statements[:-1]:
         con.execute(s)
-    assert con.execute(statements[-1]).fetchall() == [(0, 2, 1)]
+    # 10:00 is before the counted time; 11:00 (503) and 12:00 (another service) are not good
+    assert con.execute(statements[-1]).fetchall() == [(0, 0, 1, 0)]
 
 
 @pytest.mark.slow

@@ -27,6 +27,9 @@ class Backend(Protocol):
     def bind_arrow(self, name: str, table: pa.Table) -> exp.Expression:
         """A relation over an Arrow table already in memory (a source the Arrow reader read)."""
 
+    def unbind(self, name: str) -> None:
+        """Forget a relation `bind_arrow` registered (a batch's counted-time table)."""
+
     def define(self, name: str, query: exp.Select) -> exp.Expression:
         """A named view of `query`; returns a reference to it."""
 

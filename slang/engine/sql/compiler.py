@@ -16,7 +16,7 @@ SQL's three-valued logic, which is Kleene logic like Arrow's `and_kleene`/`or_kl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -34,8 +34,10 @@ US = 1_000_000
 
 # relation and column names the engine gives its intermediate results
 ROWS, COUNTED = "slang_rows", "slang_counted"
-# counted time: period index, period start, piece [start, end) in us, `as available`
-P, PS, S, E, A = "p", "ps", "s", "e", "a"
+# counted time: evaluation of the batch, its service key, bucket of the piece, period index,
+# period start, piece [start, end) in us, `as available`
+EV, KEY, W, P, PS, S, E, A = "i", "key", "w", "p", "ps", "s", "e", "a"
+COUNTED_COLUMNS = (EV, KEY, W, P, PS, S, E, A)
 
 CalendarOf = Callable[[ast.Expr], m.Calendar | None]
 
@@ -476,19 +478,33 @@ def ts_columns(source: m.Source, shape: ScanShape) -> frozenset[str]:
 # ------------------------------------------------------------------------ counted time
 
 
-def counted_values(rows: Sequence[tuple[int, int, int, int, bool]]) -> exp.Expression:
-    """The counted time as a literal table (p, ps, s, e, a): period index, period start,
-    `[s, e)` in UTC microseconds, and whether the piece is `as available` time."""
-    alias = exp.TableAlias(this=ident(COUNTED), columns=[ident(c) for c in (P, PS, S, E, A)])
-    tuples = [exp.Tuple(expressions=[integer(p), integer(ps), integer(s), integer(e),
-                                     exp.Boolean(this=a)])
-              for p, ps, s, e, a in rows]
-    return exp.Values(expressions=tuples, alias=alias)
-
-
 def counted_placeholder() -> exp.Expression:
     """`slang plan --sql`: the counted-time table is computed per run from the periods."""
     return exp.Table(this=ident(COUNTED))
+
+
+def inner_indicator(ind: m.Indicator) -> m.Indicator:
+    """What a slice indicator aggregates per slice; any other indicator itself."""
+    return ind.inner if isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator) else ind
+
+
+def aggregate_of(inner: m.Indicator) -> str:
+    """The aggregate a batch computes: evaluations share a query only if they need the same
+    (a p95 and a p99 of the same rows are two batches)."""
+    if isinstance(inner, m.ValueIndicator):
+        return f"{inner.function}:{inner.q}:{inner.method}"
+    return "ratio"
+
+
+def batch_signature(dialect: Dialect, q: EventQuery, function: str) -> str:
+    """What decides whether evaluations can share one batched query: the scan and the SQL of
+    their per-row expressions (`b`, `g`, `v`: conditions lowered in each agreement's zone, so
+    a date range in two zones is two batches), the aggregate and the slice length. Keys,
+    periods, hours and exclusions differ freely: they live in the counted-time table."""
+    parts = [dialect.render(q.scan), dialect.render(q.lowering.condition(q.condition)),
+             dialect.render(q.lowering.condition(q.good)) if q.good is not None else "",
+             q.column or "", function, str(q.slice_us), str(q.keys is None)]
+    return "\0".join(parts)
 
 
 # ------------------------------------------------------------------------ event queries
@@ -496,22 +512,37 @@ def counted_placeholder() -> exp.Expression:
 
 @dataclass(frozen=True)
 class EventQuery:
-    """The lowering of one evaluation over an events scan, for all its periods at once."""
+    """The lowering of a batch of evaluations over one events scan, for all their periods at
+    once: evaluations whose rows have the same shape (`batch_signature`), typically one
+    objective template repeated for many services. What differs between them (the service
+    key, periods, hours, exclusions, `as available` time) is data: the counted-time table
+    `slang_counted(i, key, w, p, ps, s, e, a)` holds, per evaluation `i` of the batch and
+    period `p` (starting at `ps`), its counted pieces `[s, e)` in UTC microseconds, cut at
+    multiples of `bucket_us` from the batch's first instant (bucket `w`), so that the join of
+    rows with pieces is an equi-join on (key, w) with the range as a residual test, a few
+    candidate pieces per row, instead of a range join against every piece of every
+    evaluation. Results are grouped by (i, p) (and slice `k`)."""
 
     dialect: Dialect
     scan: exp.Expression  # the canonical scan relation
-    key: str | None
+    keys: tuple[str, ...] | None  # the batch's service keys; None: the source has no key
     lowering: ConditionLowering
     condition: ast.Expr | None
     good: ast.Expr | None  # ratio: the good condition
     column: str | None  # value indicators: the measured column
-    time_range: tuple[int, int] | None  # None: bounded by the counted time only
+    time_range: tuple[int, int] | None  # None (plan --sql): bounded by the counted time only
     slice_us: int | None = None  # sliced indicators: slice length
+    bucket_us: int = 86_400 * US
+
+    def origin(self) -> int:
+        return 0 if self.time_range is None else self.time_range[0]
 
     def rows(self, counted: exp.Expression) -> exp.Select:
-        """One row per event in counted time: period `p`, available `a`, `b` (the total's
-        condition), `g` (good), `u` (a usable value: `b`, not available, finite), `x` (a
-        counted row whose value cannot be used), `v` (the value as DOUBLE), `k` (slice)."""
+        """One row per (event, evaluation) in that evaluation's counted time: `i`, period
+        `p`, available `a`, `g` (good), `u` (a usable value: not available, finite), `x` (a
+        counted row whose value cannot be used), `v` (the value as DOUBLE), `k` (slice).
+        Only rows meeting the total's condition reach the join: every aggregate counts only
+        them."""
         d = self.dialect
         t = col("__t")
         where: exp.Expression = exp.Not(this=exp.Is(this=t.copy(), expression=exp.Null()))
@@ -519,40 +550,53 @@ class EventQuery:
             lo, hi = self.time_range
             where = exp.and_(exp.GTE(this=t.copy(), expression=integer(lo)),
                              exp.LT(this=t.copy(), expression=integer(hi)))
-        if self.key is not None:
-            where = exp.and_(exp.EQ(this=col("__key"), expression=string(self.key)), where)
-        inner = exp.select(
-            exp.alias_(t, ident("t")),
-            exp.alias_(self.lowering.condition(self.condition), ident("b")),
-            exp.alias_(self.lowering.condition(self.good) if self.good is not None
-                       else exp.false(), ident("g")),
-            exp.alias_(d.op("ToDouble", self.value_expr()) if self.column else exp.Null(),
-                       ident("v")),
-        ).from_(exp.alias_(exp.Subquery(this=self.scan), ident("scan"))
-                if isinstance(self.scan, exp.Select) else self.scan).where(where)
+        if self.keys is not None:
+            where = exp.and_(exp.In(this=col("__key"), expressions=[
+                string(k) for k in self.keys]), where)
+        where = exp.and_(where, self.lowering.condition(self.condition))
+        outs = [exp.alias_(t, ident("t")),
+                exp.alias_(self._bucket(col("__t")), ident("w")),
+                exp.alias_(self.lowering.condition(self.good) if self.good is not None
+                           else exp.false(), ident("g")),
+                exp.alias_(d.op("ToDouble", self.value_expr()) if self.column else exp.Null(),
+                           ident("v"))]
+        if self.keys is not None:
+            outs.insert(0, exp.alias_(col("__key"), ident("key")))
+        inner = exp.select(*outs).from_(
+            exp.alias_(exp.Subquery(this=self.scan), ident("scan"))
+            if isinstance(self.scan, exp.Select) else self.scan).where(where)
         r, c = "r", COUNTED
-        b, a, v = col("b", r), col(A, c), col("v", r)
-        counted_row = exp.and_(b, exp.Not(this=a))
+        a, v = col(A, c), col("v", r)
         ok = exp.and_(exp.Not(this=exp.Is(this=v, expression=exp.Null())),
                       d.op("IsFinite", v)) if self.column else exp.true()
-        outs = [
-            exp.alias_(col(P, c), ident("p")), exp.alias_(a, ident("a")),
-            exp.alias_(b, ident("b")), exp.alias_(col("g", r), ident("g")),
-            exp.alias_(exp.and_(counted_row, ok), ident("u")),
-            exp.alias_(exp.and_(counted_row, exp.Not(this=exp.Paren(this=ok)))
+        not_a = exp.Not(this=a)
+        out = [
+            exp.alias_(col(EV, c), ident("i")), exp.alias_(col(P, c), ident("p")),
+            exp.alias_(a, ident("a")), exp.alias_(col("g", r), ident("g")),
+            exp.alias_(exp.and_(not_a, ok), ident("u")),
+            exp.alias_(exp.and_(not_a.copy(), exp.Not(this=exp.Paren(this=ok)))
                        if self.column else exp.false(), ident("x")),
             exp.alias_(v, ident("v")),
         ]
         if self.slice_us is not None:
-            outs.append(exp.alias_(self._slice_index(col("t", r), col(PS, c)), ident("k")))
-        joined = exp.select(*outs).from_(exp.alias_(exp.Subquery(this=inner), ident(r))).join(
-            counted, on=exp.and_(exp.GTE(this=col("t", r), expression=col(S, c)),
-                                 exp.LT(this=col("t", r), expression=col(E, c))))
-        return joined
+            out.append(exp.alias_(self._slice_index(col("t", r), col(PS, c)), ident("k")))
+        on = [exp.EQ(this=col(W, c), expression=col("w", r)),
+              exp.GTE(this=col("t", r), expression=col(S, c)),
+              exp.LT(this=col("t", r), expression=col(E, c))]
+        if self.keys is not None:
+            on.insert(0, exp.EQ(this=col(KEY, c), expression=col("key", r)))
+        return exp.select(*out).from_(exp.alias_(exp.Subquery(this=inner), ident(r))).join(
+            exp.alias_(counted, ident(c)), on=exp.and_(*on))
 
     def value_expr(self) -> exp.Expression:
         assert self.column is not None
         return col(self.column)
+
+    def _bucket(self, t: exp.Expression) -> exp.Expression:
+        """(t - origin) // bucket length (non-negative: rows before the origin are filtered
+        out; `plan --sql` shows origin 0)."""
+        shifted = exp.Paren(this=exp.Sub(this=t, expression=integer(self.origin())))
+        return self.dialect.op("IntDiv", shifted, integer(self.bucket_us))
 
     def _slice_index(self, t: exp.Expression, start: exp.Expression) -> exp.Expression:
         """(t - period start) // slice length (both non-negative)."""
@@ -561,16 +605,15 @@ class EventQuery:
                                integer(self.slice_us))
 
     def group_keys(self) -> list[str]:
-        return ["p", "k"] if self.slice_us is not None else ["p"]
+        return ["i", "p", "k"] if self.slice_us is not None else ["i", "p"]
 
     # ---- aggregates over `rows`
 
     def ratio(self, counted: exp.Expression) -> exp.Select:
         d = self.dialect
-        good = exp.and_(col("b"), exp.Paren(this=exp.or_(col("g"), col("a"))))
         return self._grouped(counted, [
-            exp.alias_(d.op("CountIf", col("b")), ident("total")),
-            exp.alias_(d.op("CountIf", good), ident("good")),
+            exp.alias_(exp.Count(this=exp.Star()), ident("total")),
+            exp.alias_(d.op("CountIf", exp.or_(col("g"), col("a"))), ident("good")),
         ])
 
     def values(self, counted: exp.Expression) -> exp.Select:
@@ -579,8 +622,7 @@ class EventQuery:
         use = col("u")
         only = exp.Case(ifs=[exp.If(this=use, true=col("v"))])
         return self._grouped(counted, [
-            exp.alias_(d.op("CountIf", exp.and_(col("b"), exp.Not(this=col("a")))),
-                       ident("rows")),
+            exp.alias_(d.op("CountIf", exp.Not(this=col("a"))), ident("rows")),
             exp.alias_(d.op("CountIf", use), ident("n")),
             exp.alias_(d.op("CountIf", col("x")), ident("skipped")),
             exp.alias_(exp.Min(this=only), ident("lo")),
@@ -622,34 +664,53 @@ class EventQuery:
     def order_statistics(self, counted: exp.Expression, q: Decimal, method: str) -> exp.Select:
         """The order statistics a percentile needs, per group: nearest rank
         r = max(1, ceil(q n / 100)); linear the ranks floor(h) + 1 and min(floor(h) + 2, n) for
-        h = (n - 1) q / 100; all in integer arithmetic (q = num / den)."""
+        h = (n - 1) q / 100; all in integer arithmetic (q = num / den).
+
+        The usable values are first counted per distinct value (a hash aggregate, which
+        streams and spills); a running sum of those counts in value order then gives each
+        distinct value its ranks `[r0, r1]`, and the rows whose ranks hold a wanted rank are
+        returned. Only the distinct values are sorted, not every row."""
         d = self.dialect
         fq = Fraction(q)
         num, den = fq.numerator, fq.denominator * 100
         keys = self.group_keys()
+        counts = exp.select(*[col(k) for k in keys], col("v"),
+                            exp.alias_(exp.Count(this=exp.Star()), ident("c"))).from_(
+            exp.alias_(exp.Subquery(this=self.rows(counted)), ident(ROWS))
+        ).where(col("u")).group_by(*[col(k) for k in keys], col("v"))
         part = [col(k) for k in keys]
-        order = exp.Order(expressions=[exp.Ordered(this=col("v"))])
+        running = exp.Window(
+            this=exp.Sum(this=col("c")), partition_by=part,
+            order=exp.Order(expressions=[exp.Ordered(this=col("v"))]),
+            spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                end="CURRENT ROW"))
+        total = exp.Window(this=exp.Sum(this=col("c")), partition_by=[c.copy() for c in part])
         ranked = exp.select(
             *[col(k) for k in keys], col("v"),
-            exp.alias_(exp.Window(this=exp.RowNumber(), partition_by=part, order=order),
-                       ident("r")),
-            exp.alias_(exp.Window(this=exp.Count(this=exp.Star()),
-                                  partition_by=[c.copy() for c in part]), ident("n")),
-        ).from_(exp.alias_(exp.Subquery(this=self.rows(counted)), ident(ROWS))).where(col("u"))
+            exp.alias_(d.op("ToBigint", exp.Sub(this=running, expression=col("c"))), ident("r0")),
+            exp.alias_(d.op("ToBigint", running.copy()), ident("r1")),
+            exp.alias_(d.op("ToBigint", total), ident("n")),
+        ).from_(exp.alias_(exp.Subquery(this=counts), ident("counts")))
         n = col("n")
+
+        def holds(rank: exp.Expression) -> exp.Expression:
+            # r0 < rank <= r1: r0 is the rank of the last value before this one
+            return exp.Paren(this=exp.and_(exp.LT(this=col("r0"), expression=rank),
+                                           exp.LTE(this=rank.copy(), expression=col("r1"))))
+
         if method == "nearest":
             rank = d.op("Greatest", integer(1), d.op("IntDiv", exp.Paren(this=exp.Add(
                 this=exp.Mul(this=n, expression=integer(num)), expression=integer(den - 1))),
                 integer(den)))
-            wanted: exp.Expression = exp.EQ(this=col("r"), expression=rank)
+            wanted: exp.Expression = holds(rank)
         else:
             low = exp.Add(this=d.op("IntDiv", exp.Paren(this=exp.Mul(
                 this=exp.Paren(this=exp.Sub(this=n.copy(), expression=integer(1))),
                 expression=integer(num))), integer(den)), expression=integer(1))
             high = d.op("Least", exp.Add(this=low.copy(), expression=integer(1)), n.copy())
-            wanted = exp.or_(exp.EQ(this=col("r"), expression=low),
-                             exp.EQ(this=col("r"), expression=high))
-        return exp.select(*[col(k) for k in keys], col("n"), col("r"), col("v")).from_(
+            wanted = exp.or_(holds(low), holds(high))
+        return exp.select(*[col(k) for k in keys], col("n"), col("r0"), col("r1"),
+                          col("v")).from_(
             exp.alias_(exp.Subquery(this=ranked), ident("ranked"))).where(wanted)
 
     def _grouped(self, counted: exp.Expression, aggs: list[exp.Expression]) -> exp.Select:
@@ -659,11 +720,11 @@ class EventQuery:
         ).group_by(*[col(k) for k in keys])
 
 
-def interval_rows(dialect: Dialect, scan: exp.Expression, key: str | None,
+def interval_rows(dialect: Dialect, scan: exp.Expression, keyed: bool,
                   condition: exp.Expression) -> exp.Select:
-    """An intervals source's usable rows for one service under a condition: `__start` and
-    `__end` (null: ongoing). Rows the Arrow reader skips (no start, end before start, no key)
-    are left out here too."""
+    """An intervals source's usable rows under a condition, for every service at once
+    (`__key`, when the source has a key): `__start` and `__end` (null: ongoing). Rows the
+    Arrow reader skips (no start, end before start, no key) are left out here too."""
     s, e = col("__start"), col("__end")
     where: exp.Expression = exp.and_(
         exp.Not(this=exp.Is(this=s, expression=exp.Null())),
@@ -671,8 +732,10 @@ def interval_rows(dialect: Dialect, scan: exp.Expression, key: str | None,
                                   expressions=[exp.false()])),
         condition,
     )
-    if key is not None:
-        where = exp.and_(exp.EQ(this=col("__key"), expression=string(key)), where)
+    outs = [s.copy(), e.copy()]
+    if keyed:
+        where = exp.and_(exp.Not(this=exp.Is(this=col("__key"), expression=exp.Null())), where)
+        outs.insert(0, col("__key"))
     src = exp.alias_(exp.Subquery(this=scan), ident("scan")) if isinstance(scan, exp.Select) \
         else scan
-    return exp.select(s.copy(), e.copy()).from_(src).where(where)
+    return exp.select(*outs).from_(src).where(where)

@@ -86,6 +86,9 @@ class DuckDBBackend:
         self.con.register(name, table)
         return exp.Table(this=ident(name))
 
+    def unbind(self, name: str) -> None:
+        self.con.unregister(name)
+
     def materialize(self, name: str, query: exp.Select, order: list[str]) -> exp.Expression:
         """A table of `query`'s rows ordered by `order`: every evaluation then reads only the
         row groups of its service and periods (DuckDB's min/max zone maps), instead of decoding

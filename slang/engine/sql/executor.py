@@ -1,11 +1,15 @@
 """The SQL executor: the Arrow executor's measures, with the per-row work done by a backend.
 
 It subclasses the Arrow `Executor` and replaces only what touches rows: `intervals_of` (the
-rows of an intervals source, filtered in SQL, then merged by the shared interval algebra) and
-`_events` (per evaluation, one query over all its periods, grouped by period, and by slice for
-slice indicators). Counted time, uptime's interval algebra, slices' `empty:` and `as available`
-rules and everything after (`Measure` -> status and money) are the Arrow engine's own code, so
-the two engines cannot drift apart there.
+rows of an intervals source, filtered in SQL for every service at once, then merged by the
+shared interval algebra) and `_events`. Events are measured in batches: the evaluations of the
+plan whose rows have the same shape (`batch_signature`: same scan, same lowered conditions and
+column, same aggregate; typically one objective template repeated for many services) run as
+ONE grouped query per aggregate, over all their periods, grouped by (evaluation, period) and by
+slice for slice indicators; what differs between them (key, periods, hours, exclusions) is the
+counted-time table, registered with the backend as an Arrow table. Counted time, uptime's
+interval algebra, slices' `empty:` and `as available` rules and everything after (`Measure` ->
+status and money) are the Arrow engine's own code, so the two engines cannot drift apart there.
 
 Exactness, as in the Arrow engine: counts are integers; minima, maxima and order statistics are
 the doubles themselves; sums and means are exact from integer mantissas per binary exponent
@@ -14,6 +18,7 @@ the doubles themselves; sums and means are exact from integer mantissas per bina
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,9 +42,12 @@ from slang.engine.arrow import (
 from slang.engine.periods import PeriodInstance
 from slang.engine.sql.backend import Backend
 from slang.engine.sql.compiler import (
+    COUNTED_COLUMNS,
     ConditionLowering,
     EventQuery,
-    counted_values,
+    aggregate_of,
+    batch_signature,
+    inner_indicator,
     interval_rows,
     ts_columns,
 )
@@ -49,6 +57,8 @@ from slang.semantics import model as m
 from slang.syntax.formatter import format_expr
 
 US = 1_000_000
+DAY_US = 86_400 * US
+MAX_PIECES = 2_000_000  # counted-time rows per batch before the join's buckets widen
 
 
 @dataclass
@@ -56,9 +66,15 @@ class SqlExecutor(Executor):
     backend: Backend | None = None
     bound: dict[str, BoundScan] = field(default_factory=dict)
     periods: dict[str, list[PeriodInstance]] = field(default_factory=dict)
+    evaluations: list[Evaluation] = field(default_factory=list)  # the plan's, for batching
     _measures: dict[tuple[str, int], Measure] = field(default_factory=dict)
-    _index: dict[str, dict[int, int]] = field(default_factory=dict)  # period start -> index
-    _intervals: dict[tuple[str, str | None, str], iv.Intervals] = field(default_factory=dict)
+    _batches: dict[str, list[Evaluation]] | None = None  # evaluation id -> its batch
+    _templates: dict[str, EventQuery] = field(default_factory=dict)
+    _counted: dict[tuple[str, int, int], CountedTime] = field(default_factory=dict)
+    _intervals: dict[tuple[str, str], dict[str | None, iv.Intervals]] = field(
+        default_factory=dict)
+    _hours: dict[tuple[int, str, str], iv.Intervals] = field(default_factory=dict)
+    _batch_count: int = 0
 
     def lowering(self, sel: m.Selection, a: m.Agreement) -> ConditionLowering:
         source = sel.source
@@ -74,92 +90,168 @@ class SqlExecutor(Executor):
     def _hours_over(self, b: BoundScan, cal: m.Calendar, start: exp.Expression,
                     end: exp.Expression) -> iv.Intervals:
         """A calendar's counted time over every instant `business_duration` can see in the
-        scan: from its earliest start to its latest end (open ends: as_of)."""
+        scan: from its earliest start to its latest end (open ends: as_of). Asked once per
+        calendar and pair of expressions, however many evaluations lower the call."""
         from slang.engine.calendar_time import hours_intervals
 
         assert self.backend is not None
+        render = self.backend.dialect.render
+        cache = (id(cal), render(b.relation), f"{render(start)}\0{render(end)}")
+        if cache in self._hours:
+            return self._hours[cache]
         q = exp.select(exp.alias_(exp.Min(this=start), "lo"),
                        exp.alias_(exp.Max(this=end), "hi")).from_(b.relation)
         row = self.backend.fetch(q).to_pylist()[0]
         if row["lo"] is None:
-            return iv.Intervals.empty()
-        lo, hi = int(row["lo"]), max(int(row["hi"] if row["hi"] is not None else 0),
-                                     int(row["lo"]) + 1)
-        return hours_intervals(cal, lo, hi + 1)
+            hours = iv.Intervals.empty()
+        else:
+            lo, hi = int(row["lo"]), max(int(row["hi"] if row["hi"] is not None else 0),
+                                         int(row["lo"]) + 1)
+            hours = hours_intervals(cal, lo, hi + 1)
+        self._hours[cache] = hours
+        return hours
+
+    def counted(self, ev: Evaluation, p: PeriodInstance, until_us: int) -> CountedTime:
+        """The Arrow executor's counted time, kept: a batch computes it for every member's
+        periods before its query, and `measure` asks for it again."""
+        cache = (ev.id, p.start_us, until_us)
+        got = self._counted.get(cache)
+        if got is None:
+            got = self._counted[cache] = super().counted(ev, p, until_us)
+        return got
 
     # ----------------------------------------------------------------- intervals sources
 
     def intervals_of(self, sel: m.Selection, key: str, a: m.Agreement) -> iv.Intervals:
+        """One query per (source, condition, zone) for every service: the rows come back
+        with their key and are merged per key here."""
         src = sel.source
         text = "" if sel.condition is None else format_expr(sel.condition)
-        cache = (src.id, key if src.key_column else None, f"{a.timezone}\0{text}")
+        cache = (src.id, f"{a.timezone}\0{text}")
         if cache not in self._intervals:
             assert self.backend is not None
             cond = self.lowering(sel, a).condition(sel.condition)
-            query = interval_rows(self.backend.dialect, self.bound[src.id].relation,
-                                  key if src.key_column else None, cond)
-            rows = self.backend.fetch(query)
-            starts = _ints(rows.column("__start"))
-            end_col = rows.column("__end").cast(pa.int64())
-            ends = _ints(end_col.fill_null(self.as_of_us))
-            keep = ends > starts
-            self._intervals[cache] = iv.normalize(
-                starts[keep], np.minimum(ends[keep], max(self.as_of_us, 0)))
-        return self._intervals[cache]
+            keyed = src.key_column is not None
+            rows = self.backend.fetch(interval_rows(
+                self.backend.dialect, self.bound[src.id].relation, keyed, cond))
+            self._intervals[cache] = self._merge_by_key(rows, keyed)
+        return self._intervals[cache].get(key if src.key_column else None,
+                                          iv.Intervals.empty())
+
+    def _merge_by_key(self, rows: pa.Table, keyed: bool) -> dict[str | None, iv.Intervals]:
+        starts = _ints(rows.column("__start"))
+        ends = _ints(rows.column("__end").cast(pa.int64()).fill_null(self.as_of_us))
+        ends = np.minimum(ends, max(self.as_of_us, 0))
+        keep = ends > starts
+        if not keyed:
+            return {None: iv.normalize(starts[keep], ends[keep])}
+        keys = np.asarray(rows.column("__key").to_pylist(), dtype=object)
+        out: dict[str | None, iv.Intervals] = {}
+        for k in sorted(set(keys[keep].tolist())):
+            mine = keep & (keys == k)
+            out[k] = iv.normalize(starts[mine], ends[mine])
+        return out
 
     # --------------------------------------------------------------------- events sources
 
     def _events(self, ev: Evaluation, ind: m.Indicator, p: PeriodInstance,
                 time: CountedTime, until: int) -> Measure:
-        periods = self.periods[ev.agreement.name]
-        if ev.id not in self._index:
-            self._index[ev.id] = {q.start_us: i for i, q in enumerate(periods)}
-            self._measure_all(ev, ind, periods)
-        return self._measures.pop((ev.id, self._index[ev.id][p.start_us]))
+        if (ev.id, p.start_us) not in self._measures:
+            self._measure_batch(self._batch_of(ev))
+        return self._measures.pop((ev.id, p.start_us))
 
-    def _measure_all(self, ev: Evaluation, ind: m.Indicator,
-                     periods: list[PeriodInstance]) -> None:
-        """One query (or two, for exact sums and order statistics) for every period."""
-        times: list[CountedTime] = []
-        rows: list[tuple[int, int, int, int, bool]] = []
-        for i, p in enumerate(periods):
-            until = min(p.end_us, self.as_of_us)
-            time = self.counted(ev, p, until)
-            times.append(time)
-            plain = iv.subtract(time.counted, time.available)
-            ps = p.start_us
-            rows += [(i, ps, int(s), int(e), False)
-                     for s, e in zip(plain.starts, plain.ends, strict=True)]
-            rows += [(i, ps, int(s), int(e), True)
-                     for s, e in zip(time.available.starts, time.available.ends, strict=True)]
-        sliced = isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
-        inner = ind.inner if isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator) \
-            else ind
-        query = self._query(ev, inner, periods, ind.slice_seconds * US if sliced else None)
-        results = _Results.empty() if not rows else self._run(query, inner, counted_values(rows))
-        for i, p in enumerate(periods):
-            if not sliced:
-                self._measures[(ev.id, i)] = _plain_measure(inner, results, i)
-            else:
-                assert isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
-                self._measures[(ev.id, i)] = _sliced_measure(ind, results, i, p, times[i])
+    def _batch_of(self, ev: Evaluation) -> list[Evaluation]:
+        """The evaluations measured with `ev` in one query: the plan's events evaluations
+        with the same `batch_signature`, in plan order."""
+        if self._batches is None:
+            self._batches = {}
+            groups: dict[str, list[Evaluation]] = {}
+            for e in self.evaluations:
+                if isinstance(e.objective.indicator, m.UptimeIndicator):
+                    continue
+                groups.setdefault(self._signature(e), []).append(e)
+            for members in groups.values():
+                for e in members:
+                    self._batches[e.id] = members
+        return self._batches.get(ev.id) or [ev]
 
-    def _query(self, ev: Evaluation, inner: m.Indicator, periods: list[PeriodInstance],
-               slice_us: int | None) -> EventQuery:
-        sel = selection_of(inner)
-        a = ev.agreement
+    def _signature(self, ev: Evaluation) -> str:
+        ind = ev.objective.indicator
+        inner = inner_indicator(ind)
         assert self.backend is not None
-        lo = min(p.start_us for p in periods)
-        hi = max(min(p.end_us, self.as_of_us) for p in periods)
-        column = inner.column if isinstance(inner, m.ValueIndicator) and \
-            inner.function != "count" else None
-        return EventQuery(
-            self.backend.dialect, self.bound[sel.source.id].relation,
-            a.service.key if sel.source.key_column else None, self.lowering(sel, a),
-            sel.condition, inner.good if isinstance(inner, m.RatioIndicator) else None,
-            column, (lo, max(lo, hi)), slice_us)
+        return batch_signature(self.backend.dialect, self._template(ev), aggregate_of(inner))
 
-    def _run(self, q: EventQuery, inner: m.Indicator, counted: exp.Expression) -> _Results:
+    def _template(self, ev: Evaluation) -> EventQuery:
+        """The evaluation's query shape (its conditions lowered in its agreement's zone),
+        before the batch's keys and time range are filled in."""
+        if ev.id not in self._templates:
+            ind = ev.objective.indicator
+            inner = inner_indicator(ind)
+            sel = selection_of(inner)
+            a = ev.agreement
+            assert self.backend is not None
+            column = inner.column if isinstance(inner, m.ValueIndicator) and \
+                inner.function != "count" else None
+            sliced = isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
+            self._templates[ev.id] = EventQuery(
+                self.backend.dialect, self.bound[sel.source.id].relation,
+                () if sel.source.key_column else None, self.lowering(sel, a), sel.condition,
+                inner.good if isinstance(inner, m.RatioIndicator) else None, column, None,
+                ind.slice_seconds * US if sliced else None)
+        return self._templates[ev.id]
+
+    def _measure_batch(self, batch: list[Evaluation]) -> None:
+        """One query (two for exact sums and order statistics) for every period of every
+        evaluation of the batch."""
+        first = batch[0]
+        ind = first.objective.indicator
+        inner = inner_indicator(ind)
+        sliced = isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
+        pieces = _Pieces()
+        times: dict[tuple[int, int], CountedTime] = {}
+        lo = hi = None
+        for i, ev in enumerate(batch):
+            key = ev.agreement.service.key
+            for j, p in enumerate(self.periods[ev.agreement.name]):
+                until = min(p.end_us, self.as_of_us)
+                time = self.counted(ev, p, until)
+                times[(i, j)] = time
+                pieces.add(i, key, j, p.start_us, iv.subtract(time.counted, time.available),
+                           False)
+                pieces.add(i, key, j, p.start_us, time.available, True)
+                lo = p.start_us if lo is None else min(lo, p.start_us)
+                hi = until if hi is None else max(hi, until)
+        template = self._template(first)
+        results = _Results.empty()
+        if len(pieces) and lo is not None and hi is not None:
+            keys = None if template.keys is None else \
+                tuple(sorted({e.agreement.service.key for e in batch}))
+            bucket = pieces.bucket_width(lo)
+            query = dataclasses.replace(template, keys=keys, time_range=(lo, max(lo, hi)),
+                                        bucket_us=bucket)
+            results = self._run(query, inner, pieces.table(lo, bucket, keys is not None))
+        for i, ev in enumerate(batch):
+            for j, p in enumerate(self.periods[ev.agreement.name]):
+                if not sliced:
+                    measure = _plain_measure(inner, results, (i, j))
+                else:
+                    assert isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
+                    measure = _sliced_measure(ev.objective.indicator,  # type: ignore[arg-type]
+                                              results, (i, j), p, times[(i, j)])
+                self._measures[(ev.id, p.start_us)] = measure
+
+    def _run(self, q: EventQuery, inner: m.Indicator, counted: pa.Table) -> _Results:
+        assert self.backend is not None
+        self._batch_count += 1
+        name = f"slang_counted_{self._batch_count}"
+        relation = self.backend.bind_arrow(name, counted)
+        try:
+            return self._aggregates(q, inner, relation)
+        finally:
+            self.backend.unbind(name)
+
+    def _aggregates(self, q: EventQuery, inner: m.Indicator, counted: exp.Expression
+                    ) -> _Results:
         assert self.backend is not None
         fetch = self.backend.fetch
         if isinstance(inner, m.RatioIndicator):
@@ -175,10 +267,69 @@ class SqlExecutor(Executor):
         return out
 
 
+class _Pieces:
+    """The rows of a batch's counted-time table, gathered as arrays and cut into buckets
+    (`EventQuery`: the join is an equi-join on (key, bucket))."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.keys: list[tuple[str, int]] = []  # (key, how many pieces) in order
+
+    def add(self, i: int, key: str, p: int, ps: int, spans: iv.Intervals, a: bool) -> None:
+        n = len(spans.starts)
+        if n == 0:
+            return
+        self.cols["i"].append(np.full(n, i, np.int32))
+        self.cols["p"].append(np.full(n, p, np.int32))
+        self.cols["ps"].append(np.full(n, ps, np.int64))
+        self.cols["s"].append(np.asarray(spans.starts, np.int64))
+        self.cols["e"].append(np.asarray(spans.ends, np.int64))
+        self.cols["a"].append(np.full(n, a, bool))
+        self.keys.append((key, n))
+
+    def __len__(self) -> int:
+        return sum(n for _, n in self.keys)
+
+    def bucket_width(self, lo: int) -> int:
+        """A day, or wider when days would cut the counted time into more than MAX_PIECES
+        rows (a long audit of many evaluations)."""
+        s, e = np.concatenate(self.cols["s"]), np.concatenate(self.cols["e"])
+        width = DAY_US
+        while int(((e - 1 - lo) // width - (s - lo) // width + 1).sum()) > MAX_PIECES:
+            width *= 2
+        return width
+
+    def table(self, lo: int, width: int, keyed: bool) -> pa.Table:
+        """Each piece cut at multiples of `width` from `lo`, one row per (piece, bucket)."""
+        cols = {k: np.concatenate(v) for k, v in self.cols.items()}
+        s, e = cols["s"], cols["e"]
+        first = (s - lo) // width
+        count = (e - 1 - lo) // width - first + 1
+        rep = np.repeat(np.arange(len(s)), count)
+        # the bucket of each output row: its piece's first bucket plus its rank in the piece
+        offset = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+        w = first[rep] + offset
+        out: dict[str, Any] = {
+            "i": cols["i"][rep], "w": w,
+            "p": cols["p"][rep], "ps": cols["ps"][rep],
+            "s": np.maximum(s[rep], lo + w * width),
+            "e": np.minimum(e[rep], lo + (w + 1) * width),
+            "a": cols["a"][rep],
+        }
+        if keyed:
+            names = [k for k, _ in self.keys]
+            codes = np.repeat(np.arange(len(names)), [n for _, n in self.keys])
+            out["key"] = pa.DictionaryArray.from_arrays(
+                pa.array(codes[rep], pa.int32()), pa.array(names, pa.string())
+            ).cast(pa.string())
+        return pa.table({c: out[c] for c in COUNTED_COLUMNS if c in out})
+
+
 # ------------------------------------------------------------------------------- results
 
 
-Group = tuple[int, ...]  # (period,) or (period, slice)
+Group = tuple[int, ...]  # (evaluation, period) or (evaluation, period, slice)
+Member = tuple[int, int]  # (evaluation of the batch, period index)
 
 
 @dataclass
@@ -187,19 +338,19 @@ class _Results:
     sums: dict[Group, Fraction] = field(default_factory=dict)
     percentiles: dict[Group, Fraction] = field(default_factory=dict)
 
-    _slices: dict[int, list[tuple[int, dict[str, Any]]]] | None = None
+    _slices: dict[Member, list[tuple[int, dict[str, Any]]]] | None = None
 
     @classmethod
     def empty(cls) -> _Results:
         return cls({})
 
-    def slices_of(self, period: int) -> list[tuple[int, dict[str, Any]]]:
+    def slices_of(self, member: Member) -> list[tuple[int, dict[str, Any]]]:
         """(slice index, row) of one period's groups, bucketed once for all periods."""
         if self._slices is None:
             self._slices = defaultdict(list)
-            for (p, k), row in self.counts.items():  # type: ignore[misc]
-                self._slices[p].append((k, row))
-        return self._slices.get(period, [])
+            for (i, p, k), row in self.counts.items():  # type: ignore[misc]
+                self._slices[(i, p)].append((k, row))
+        return self._slices.get(member, [])
 
 
 def _ints(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -208,7 +359,8 @@ def _ints(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def _group(row: dict[str, Any]) -> Group:
-    return (int(row["p"]), int(row["k"])) if "k" in row else (int(row["p"]),)
+    i, p = int(row["i"]), int(row["p"])
+    return (i, p, int(row["k"])) if "k" in row else (i, p)
 
 
 def _rows_by_group(t: pa.Table) -> dict[Group, dict[str, Any]]:
@@ -224,32 +376,38 @@ def _exact_sums(t: pa.Table) -> dict[Group, Fraction]:
 
 
 def _percentiles(t: pa.Table, ind: m.ValueIndicator) -> dict[Group, Fraction]:
-    """Nearest rank: the one order statistic; linear: a + (h - floor h)(b - a) exactly."""
-    by: dict[Group, dict[int, float]] = defaultdict(dict)
+    """Nearest rank: the one order statistic; linear: a + (h - floor h)(b - a) exactly.
+    Each row is a distinct value holding the ranks (r0, r1] of its group."""
+    by: dict[Group, list[tuple[int, int, float]]] = defaultdict(list)
     sizes: dict[Group, int] = {}
     for r in t.to_pylist():  # two rows per group at most
         g = _group(r)
-        by[g][int(r["r"])] = float(r["v"])
+        by[g].append((int(r["r0"]), int(r["r1"]), float(r["v"])))
         sizes[g] = int(r["n"])
+
+    def at(held: list[tuple[int, int, float]], rank: int) -> Fraction:
+        (v,) = [v for r0, r1, v in held if r0 < rank <= r1]
+        return Fraction(v)
+
     out: dict[Group, Fraction] = {}
     q = Fraction(ind.q or Decimal(0))
-    for g, ranks in by.items():
-        if ind.method == "nearest":
-            (v,) = ranks.values()
-            out[g] = Fraction(v)
-            continue
+    for g, held in by.items():
         n = sizes[g]
+        if ind.method == "nearest":
+            out[g] = at(held, max(1, math.ceil(q * n / 100)))
+            continue
         h = Fraction(n - 1) * q / 100
         lo = math.floor(h)
-        a = Fraction(ranks[lo + 1])
-        b = Fraction(ranks[min(lo + 2, n)])
+        a = at(held, lo + 1)
+        b = at(held, min(lo + 2, n))
         out[g] = a + (h - lo) * (b - a)
     return out
 
 
-def _plain_measure(ind: m.Indicator, res: _Results, i: int) -> Measure:
-    """As `arrow._ratio` and `arrow._value`, from the grouped results of period i."""
-    row = res.counts.get((i,), {})
+def _plain_measure(ind: m.Indicator, res: _Results, i: Member) -> Measure:
+    """As `arrow._ratio` and `arrow._value`, from the grouped results of one evaluation's
+    period i."""
+    row = res.counts.get(i, {})
     if isinstance(ind, m.RatioIndicator):
         return _ratio(int(row.get("good") or 0), int(row.get("total") or 0))
     assert isinstance(ind, m.ValueIndicator)
@@ -259,17 +417,17 @@ def _plain_measure(ind: m.Indicator, res: _Results, i: int) -> Measure:
     n = int(row.get("n") or 0)
     skipped = int(row.get("skipped") or 0)
     if ind.function == "sum":
-        return Measure(res.sums.get((i,), Fraction(0)), None, Fraction(n), skipped)
+        return Measure(res.sums.get(i, Fraction(0)), None, Fraction(n), skipped)
     if n == 0:
         return Measure(None, None, Fraction(0), skipped)
     if ind.function == "mean":
-        measured = res.sums.get((i,), Fraction(0)) / n
+        measured = res.sums.get(i, Fraction(0)) / n
     elif ind.function == "max":
         measured = Fraction(float(row["hi"]))
     elif ind.function == "min":
         measured = Fraction(float(row["lo"]))
     else:
-        measured = res.percentiles[(i,)]
+        measured = res.percentiles[i]
     return Measure(measured, None, Fraction(n), skipped)
 
 
@@ -285,7 +443,7 @@ class ExactSlices:
         return self.values[i]
 
 
-def _sliced_measure(ind: m.TimeslicesIndicator | m.SliceMeanIndicator, res: _Results, i: int,
+def _sliced_measure(ind: m.TimeslicesIndicator | m.SliceMeanIndicator, res: _Results, i: Member,
                     p: PeriodInstance, time: CountedTime) -> Measure:
     """As `Executor._events` for slices: per-slice arrays over the slices that exist."""
     size = ind.slice_seconds * US
@@ -312,7 +470,7 @@ def _sliced_measure(ind: m.TimeslicesIndicator | m.SliceMeanIndicator, res: _Res
     return _sliced(ind, sv, n)
 
 
-def _slice_values(inner: m.ValueIndicator, res: _Results, i: int, slices: np.ndarray,
+def _slice_values(inner: m.ValueIndicator, res: _Results, i: Member, slices: np.ndarray,
                   rows: np.ndarray, counts: np.ndarray, keyed: list[tuple[int, Any]],
                   pos: np.ndarray) -> SliceValues:
     """As `arrow._slice_values`, with exact per-slice values where the Arrow engine bounds a
@@ -330,7 +488,7 @@ def _slice_values(inner: m.ValueIndicator, res: _Results, i: int, slices: np.nda
     exact: list[Fraction] = [Fraction(0)] * n
     source = res.sums if inner.function in ("sum", "mean") else res.percentiles
     for j, k in enumerate(slices):
-        v = source.get((i, int(k)))
+        v = source.get((*i, int(k)))
         if v is not None:
             exact[j] = v / int(counts[j]) if inner.function == "mean" else v
     values = np.array([float(v) for v in exact], dtype=float)

@@ -2,14 +2,18 @@
 
 Two things are bound only at run time and appear here by name: each scan's raw relation (the
 logical table, e.g. "requests"; DuckDB binds it to `read_parquet([...])`, Spark to a temporary
-view over the files) and `slang_counted`, the counted time of the periods audited (columns `p`
-period index, `ps` its start, `s`/`e` UTC microseconds, `a` inside an `as available`
-exclusion), which the engine computes from --period/--from/--to/--as-of and inlines as a VALUES
-list. Column types come from the data at run time; here timestamps are assumed only in the
+view over the files) and `slang_counted`, the counted time of the periods audited (columns `i`
+the evaluation within its batch, `key` its service, `w` the day bucket, `p` period index, `ps`
+its start, `s`/`e` UTC microseconds, `a` inside an `as available` exclusion), which the engine
+computes from --period/--from/--to/--as-of and registers as a table. Evaluations whose rows
+have the same shape share one query (a batch), as they do when the audit runs. Column types
+come from the data at run time; here timestamps are assumed only in the
 declared time columns.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from slang.diagnostics import SlangError, error
 from slang.engine.sql.compiler import (
@@ -17,13 +21,16 @@ from slang.engine.sql.compiler import (
     Dialect,
     EventQuery,
     ScanShape,
+    aggregate_of,
+    batch_signature,
     counted_placeholder,
     ident,
+    inner_indicator,
     interval_rows,
     scan_select,
     ts_columns,
 )
-from slang.plan.plan import Plan, selection_of
+from slang.plan.plan import Evaluation, Plan, selection_of
 from slang.semantics import model as m
 from slang.syntax.span import NO_SPAN, Span
 
@@ -61,8 +68,9 @@ def explain_sql(plan: Plan, dialect: Dialect) -> str:
     if not dialect.tested:
         out.append(f"-- UNTESTED: sqlglot's transpilation to {dialect.name}; no test runs it "
                    "against a real engine. Review before use.")
-    out.append("-- bound at run time: each scan's raw table, and slang_counted(p, ps, s, e, a), "
-               "the counted time of the audited periods in UTC microseconds")
+    out.append("-- bound at run time: each scan's raw table, and slang_counted(i, key, w, p, ps, "
+               "s, e, a), the counted time of each batched evaluation's audited periods in UTC "
+               "microseconds, cut at day buckets")
     scans = {}
     shapes = {}
     for i, scan in enumerate(plan.scans):
@@ -76,6 +84,7 @@ def explain_sql(plan: Plan, dialect: Dialect) -> str:
         scans[scan.id] = exp.Table(this=ident(name))
         shapes[scan.id] = shape
     counted = counted_placeholder()
+    batches: dict[str, list[tuple[Evaluation, EventQuery]]] = {}
     for ev in plan.evaluations:
         a, ind = ev.agreement, ev.objective.indicator
         sel = selection_of(ind)
@@ -83,31 +92,51 @@ def explain_sql(plan: Plan, dialect: Dialect) -> str:
         # column types are unknown here: columns with a declared unit may be floating point
         low = ConditionLowering(dialect, src, a.timezone, ts_columns(src, shapes[src.id]),
                                 frozenset(src.units))
-        out.append(f"\n-- evaluation {ev.id}")
         try:
-            out += _queries(dialect, ev, ind, sel, scans[src.id], low, counted)
+            if isinstance(ind, m.UptimeIndicator):
+                q = interval_rows(dialect, scans[src.id], src.key_column is not None,
+                                  low.condition(sel.condition))
+                out += [f"\n-- evaluation {ev.id}",
+                        "-- downtime rows of every service; uptime's interval algebra runs on "
+                        "them per service and period", r(q, pretty=True) + ";"]
+                continue
+            query = _event_query(dialect, ind, sel, scans[src.id], low)
+            batches.setdefault(batch_signature(dialect, query, aggregate_of(inner_indicator(ind))),
+                               []).append((ev, query))
+        except SlangError as exc:
+            out += [f"\n-- evaluation {ev.id}", f"-- not lowered: {exc.diagnostics[0].code} "
+                    f"{exc.diagnostics[0].message}"]
+    for members in batches.values():
+        ev, query = members[0]
+        keys = None if query.keys is None else \
+            tuple(sorted({e.agreement.service.key for e, _ in members}))
+        names = ", ".join(e.id for e, _ in members)
+        out.append(f"\n-- evaluation{'s' if len(members) > 1 else ''} {names}"
+                   + (" (one batch: i numbers them in this order)" if len(members) > 1 else ""))
+        try:
+            out += _queries(dialect, ev.objective.indicator,
+                            dataclasses.replace(query, keys=keys), counted)
         except SlangError as exc:
             out.append(f"-- not lowered: {exc.diagnostics[0].code} "
                        f"{exc.diagnostics[0].message}")
     return "\n".join(out) + "\n"
 
 
-def _queries(dialect: Dialect, ev: object, ind: m.Indicator, sel: m.Selection, scan: object,
-             low: ConditionLowering, counted: object) -> list[str]:
-    r = dialect.render
-    a = ev.agreement  # type: ignore[attr-defined]
-    key = a.service.key if sel.source.key_column else None
-    if isinstance(ind, m.UptimeIndicator):
-        q = interval_rows(dialect, scan, key, low.condition(sel.condition))  # type: ignore[arg-type]
-        return ["-- downtime rows; uptime's interval algebra runs on them per period",
-                r(q, pretty=True) + ";"]
+def _event_query(dialect: Dialect, ind: m.Indicator, sel: m.Selection, scan: object,
+                 low: ConditionLowering) -> EventQuery:
     sliced = isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator)
-    inner = ind.inner if isinstance(ind, m.TimeslicesIndicator | m.SliceMeanIndicator) else ind
+    inner = inner_indicator(ind)
     column = inner.column if isinstance(inner, m.ValueIndicator) and \
         inner.function != "count" else None
-    q = EventQuery(dialect, scan, key, low, sel.condition,  # type: ignore[arg-type]
-                   inner.good if isinstance(inner, m.RatioIndicator) else None, column,
-                   None, ind.slice_seconds * 1_000_000 if sliced else None)
+    return EventQuery(dialect, scan, () if sel.source.key_column else None,  # type: ignore[arg-type]
+                      low, sel.condition,
+                      inner.good if isinstance(inner, m.RatioIndicator) else None, column,
+                      None, ind.slice_seconds * 1_000_000 if sliced else None)
+
+
+def _queries(dialect: Dialect, ind: m.Indicator, q: EventQuery, counted: object) -> list[str]:
+    r = dialect.render
+    inner = inner_indicator(ind)
     if isinstance(inner, m.RatioIndicator):
         return [r(q.ratio(counted), pretty=True) + ";"]  # type: ignore[arg-type]
     assert isinstance(inner, m.ValueIndicator)
@@ -117,7 +146,7 @@ def _queries(dialect: Dialect, ev: object, ind: m.Indicator, sel: m.Selection, s
                 r(q.exact_sums(counted), pretty=True) + ";"]  # type: ignore[arg-type]
     elif inner.function == "percentile":
         assert inner.q is not None
-        out += ["-- exact percentile: the order statistics by row number",
+        out += ["-- exact percentile: the ranks each distinct value holds, by a running count",
                 r(q.order_statistics(counted, inner.q, inner.method),  # type: ignore[arg-type]
                   pretty=True) + ";"]
     return out

@@ -79,5 +79,5 @@ def sql_executor(
     if diags:
         raise SlangError(diags)
     executor = SqlExecutor({}, as_of_us, backend=backend, bound=bound,
-                           periods=dict(periods))
+                           periods=dict(periods), evaluations=list(plan.evaluations))
     return executor, evidence

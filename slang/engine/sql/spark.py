@@ -89,6 +89,10 @@ class SparkBackend:
         self._views.append(name)
         return exp.Table(this=ident(name))
 
+    def unbind(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        self._views.remove(name)
+
     def define(self, name: str, query: exp.Select) -> exp.Expression:
         self._sql(query).createOrReplaceTempView(name)
         self._views.append(name)

@@ -1,0 +1,134 @@
+"""Batched SQL queries: evaluations of one objective template share a grouped query.
+
+Three agreements on three services run the same two objectives (a ratio and a p50) in
+different time zones, one with business hours, one with a plain exclusion and an `as available`
+maintenance window. Each objective is ONE query for the three of them (the counted-time table
+carries the evaluation, its key and its pieces); the values are computed by hand here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import slang
+from slang.engine.audit import PeriodChoice, audit
+from slang.engine.sql import executor as sql_executor
+
+from .conftest import HEADER, Estate, table, ts
+
+pytest.importorskip("duckdb", reason="the duckdb extra (pip install 'slang[duckdb]') is absent")
+
+OBJECTIVES = """
+  objective avail {
+    indicator ratio(requests where status < 500)
+    target    >= 50%
+  }
+  objective p50 {
+    indicator percentile(requests.latency_ms, 50)
+    target    <= 1s
+  }
+"""
+
+POLICY = HEADER + f"""
+calendar office {{
+  timezone "America/New_York"
+  hours    mon-fri 09:00-17:00
+}}
+
+agreement in_utc {{
+  service svc
+  status agreed
+  timezone "UTC"
+  period daily
+{OBJECTIVES}}}
+
+agreement in_new_york {{
+  service other
+  status agreed
+  timezone "America/New_York"
+  period daily
+  hours office
+{OBJECTIVES}}}
+
+agreement in_kolkata {{
+  service keyed
+  status agreed
+  timezone "Asia/Kolkata"
+  period daily
+  exclude 2026-10-05T00:00:00Z .. 2026-10-05T01:00:00Z "migration"
+  exclude maintenance "upgrade" as available
+{OBJECTIVES}}}
+"""
+
+# (UTC instant, service, status, latency_ms); the day audited is Monday 2026-10-05 in each
+# agreement's zone: UTC [05 00:00Z, 06 00:00Z); New York (EDT) [05 04:00Z, 06 04:00Z) with
+# office hours [13:00Z, 21:00Z); Kolkata (+05:30) [04 18:30Z, 05 18:30Z)
+ROWS = [
+    ("2026-10-04T23:00:00Z", "svc", 200, 10.0),  # the day before in UTC
+    ("2026-10-05T00:30:00Z", "svc", 500, 50.0),
+    ("2026-10-05T06:30:00Z", "svc", 200, 20.0),
+    ("2026-10-05T14:00:00Z", "svc", 200, 30.0),
+    ("2026-10-05T23:59:00Z", "svc", 503, 40.0),
+    ("2026-10-05T02:00:00Z", "other", 200, 45.0),  # 22:00 on Sunday in New York
+    ("2026-10-05T12:59:00Z", "other", 200, 5.0),  # 08:59: before office hours
+    ("2026-10-05T13:00:00Z", "other", 200, 15.0),
+    ("2026-10-05T16:00:00Z", "other", 200, 55.0),
+    ("2026-10-05T20:59:59Z", "other", 500, 25.0),
+    ("2026-10-05T21:00:00Z", "other", 200, 35.0),  # 17:00: office hours have ended
+    ("2026-10-04T18:00:00Z", "keyed-v2", 200, 1.0),  # 23:30 on Sunday in Kolkata
+    ("2026-10-04T18:30:00Z", "keyed-v2", 500, 2.0),  # Monday 00:00 in Kolkata
+    ("2026-10-05T00:30:00Z", "keyed-v2", 200, 3.0),  # excluded (migration)
+    ("2026-10-05T06:30:00Z", "keyed-v2", 500, 4.0),  # as available: good; no value
+    ("2026-10-05T12:00:00Z", "keyed-v2", 200, 6.0),
+    ("2026-10-05T18:30:00Z", "keyed-v2", 200, 7.0),  # Tuesday 00:00 in Kolkata
+]
+
+
+def _audit(estate: Estate, engine: str) -> dict[tuple[str, str], dict[str, Any]]:
+    estate.root.mkdir(parents=True, exist_ok=True)
+    (estate.root / "estate.sla").write_text(POLICY)
+    import pyarrow.parquet as pq
+
+    requests = estate.root / "requests.parquet"
+    pq.write_table(table({"ts": [r[0] for r in ROWS], "service": [r[1] for r in ROWS],
+                          "status": [r[2] for r in ROWS], "latency_ms": [r[3] for r in ROWS]}),
+                   requests)
+    maintenance = estate.root / "maintenance.parquet"
+    pq.write_table(table({"start": ["2026-10-05T06:00:00Z", "2026-10-05T14:00:00Z"],
+                          "end": ["2026-10-05T07:00:00Z", "2026-10-05T15:00:00Z"],
+                          "service": ["keyed-v2", "svc"], "approved": [True, True]}),
+                   maintenance)
+    model = slang.load([estate.root / "estate.sla"])
+    assert not model.errors, [str(e) for e in model.errors]
+    report = audit(model, {"requests": str(requests), "maintenance": str(maintenance)},
+                   choice=PeriodChoice(period="2026-10-05"), as_of=ts("2026-10-10T00:00:00Z"),
+                   engine=engine)
+    return {(r["agreement"], r["objective"]): r for r in report.to_dict()["results"]}
+
+
+def test_agreements_in_one_batch_keep_their_zone_hours_and_exclusions(
+        estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    batches: list[list[str]] = []
+    measure_batch = sql_executor.SqlExecutor._measure_batch
+
+    def spy(self: sql_executor.SqlExecutor, batch: list[Any]) -> None:
+        batches.append([ev.id for ev in batch])
+        measure_batch(self, batch)
+
+    monkeypatch.setattr(sql_executor.SqlExecutor, "_measure_batch", spy)
+    got = _audit(estate, "duckdb")
+    names = ["in_utc", "in_new_york", "in_kolkata"]
+    assert sorted(map(sorted, batches)) == [sorted(f"{a}.avail" for a in names),
+                                            sorted(f"{a}.p50" for a in names)]
+    # UTC: 00:30 (500), 06:30, 14:00, 23:59 (503); the maintenance row of svc is not its own
+    assert (got["in_utc", "avail"]["good"], got["in_utc", "avail"]["total"]) == (2, 4)
+    assert got["in_utc", "p50"]["measured"] == 30.0  # rank 2 of 20, 30, 40, 50
+    # New York office hours: 13:00, 16:00, 20:59:59 (500)
+    assert (got["in_new_york", "avail"]["good"], got["in_new_york", "avail"]["total"]) == (2, 3)
+    assert got["in_new_york", "p50"]["measured"] == 25.0  # rank 2 of 15, 25, 55
+    # Kolkata: 18:30 (500), 06:30 (500, as available: good, no value), 12:00; 00:30 excluded
+    assert (got["in_kolkata", "avail"]["good"], got["in_kolkata", "avail"]["total"]) == (2, 3)
+    assert got["in_kolkata", "p50"]["measured"] == 2.0  # rank 1 of 2, 6
+    assert got == _audit(estate, "arrow")
