@@ -582,11 +582,14 @@ def _stderr_console() -> Any:
 @click.option("--no-fail", is_flag=True, help="Same as --fail-on never.")
 @click.option("--engine", type=click.Choice(["arrow", "duckdb", "spark"]), default="arrow",
               show_default=True,
-              help="arrow: in memory; duckdb: SQL, streaming Parquet from disk with bounded "
+              help="arrow: in memory, or streamed by key through spill files beyond "
+              "--memory-limit; duckdb: SQL, streaming Parquet from disk with bounded "
               "memory (pip install 'slang[duckdb]'); spark: SQL on a Spark session "
               "(pip install 'slang[spark]'). The results are the same.")
 @click.option("--memory-limit", metavar="SIZE",
-              help="duckdb: the memory DuckDB may use before spilling to disk, e.g. 2GB.")
+              help="arrow: the memory budget (default a quarter of physical memory): data "
+              "estimated larger is streamed, partitioned by key, through files under TMPDIR; "
+              "duckdb: the memory DuckDB may use before spilling to disk. E.g. 2GB, 512MB.")
 @click.option("--threads", type=click.IntRange(min=1), metavar="N",
               help="duckdb: worker threads (default: DuckDB's, one per core).")
 @click.option("--spark-master", default="local[2]", show_default=True, metavar="URL",

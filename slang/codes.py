@@ -110,6 +110,8 @@ CODE_TITLES: dict[str, str] = {
     "SLG0607": "Naive timestamps in the data",
     "SLG0608": "Data will not fit in memory",
     "SLG0609": "No data bound for a source",
+    "SLG0610": "Invalid memory limit",
+    "SLG0611": "Cannot write spill files",
     "SLG0701": "Expression cannot be evaluated",
     "SLG0720": "Unknown agreement for diagnose",
     "SLG0721": "Unknown objective for diagnose",

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from slang.diagnostics import Diagnostic, SlangError, error
 from slang.engine.arrow import Executor, PreparedScan, ScanBuilder
@@ -13,7 +14,7 @@ from slang.engine.calendar_time import to_us
 from slang.engine.periods import PeriodInstance, select_periods
 from slang.engine.results import ObjectiveResult, cap_adjustments, evaluate_result
 from slang.engine.sql.run import EngineOptions
-from slang.plan.plan import Plan, build_plan
+from slang.plan.plan import Evaluation, Plan, build_plan
 from slang.report.audit_report import AuditReport
 from slang.semantics import model as m
 from slang.semantics.holiday_regions import recording
@@ -51,14 +52,41 @@ def audit(
     ({table name: path}). Raises SlangError with coded diagnostics for invalid policies or
     data; never returns a partial report.
 
-    `engine` is `arrow` (in memory, the reference), or `duckdb`/`spark`, which lower the plan
-    to SQL and read the data where it lies (slang.engine.sql); the results are the same."""
+    `engine` is `arrow` (the reference: in memory, or streamed by key through spill files
+    when the data exceeds `engine_options.memory_limit`, see slang.engine.streaming), or
+    `duckdb`/`spark`, which lower the plan to SQL and read the data where it lies
+    (slang.engine.sql); the results are the same."""
+    options = engine_options or EngineOptions()
     if engine != "arrow":
         return _audit_sql(model, data, choice=choice, as_of=as_of,
                           include_drafts=include_drafts, progress=progress, engine=engine,
-                          options=engine_options or EngineOptions())
-    return audit_run(model, data, choice=choice, as_of=as_of, include_drafts=include_drafts,
-                     progress=progress).report
+                          options=options)
+    return _audit_arrow(model, data, choice=choice, as_of=as_of,
+                        include_drafts=include_drafts, progress=progress,
+                        memory_limit=options.memory_limit)
+
+
+def _audit_arrow(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *,
+                 choice: PeriodChoice, as_of: dt.datetime | None, include_drafts: bool,
+                 progress: Progress | None, memory_limit: str | None) -> AuditReport:
+    """The Arrow engine: in memory when the columns the audit reads fit the memory budget
+    (`memory_limit`, default a share of physical memory), else streamed through spill files
+    partitioned by key (slang.engine.streaming). The report is the same either way."""
+    from slang.engine.budget import memory_budget
+    from slang.engine.streaming import layout, spill_directory, stream_scans
+
+    budget = memory_budget(memory_limit)
+    as_of, plan, periods = _prepare(model, choice, as_of, include_drafts)
+    lay = layout(plan, data, periods, budget)
+    if lay is None:
+        scans, evidence = read_scans(plan, data, periods, to_us(as_of))
+        executor = Executor(scans, to_us(as_of))
+        return _report(model, plan, periods, [(executor, plan.evaluations)], evidence, as_of,
+                       progress)
+    with spill_directory() as directory:
+        streamed = stream_scans(plan, data, periods, to_us(as_of), lay, Path(directory))
+        return _report(model, plan, periods, streamed.passes, streamed.evidence, as_of,
+                       progress)
 
 
 @dataclass(frozen=True)
@@ -84,8 +112,8 @@ def audit_run(
     as_of, plan, periods = _prepare(model, choice, as_of, include_drafts)
     scans, evidence = read_scans(plan, data, periods, to_us(as_of))
     executor = Executor(scans, to_us(as_of))
-    return AuditRun(_report(model, plan, periods, executor, evidence, as_of, progress),
-                    executor)
+    return AuditRun(_report(model, plan, periods, [(executor, plan.evaluations)], evidence,
+                            as_of, progress), executor)
 
 
 def _prepare(model: m.Model, choice: PeriodChoice, as_of: dt.datetime | None,
@@ -105,20 +133,23 @@ def _prepare(model: m.Model, choice: PeriodChoice, as_of: dt.datetime | None,
 
 
 def _report(model: m.Model, plan: Plan, periods: Mapping[str, list[PeriodInstance]],
-            executor: Executor, evidence: list[object], as_of: dt.datetime,
-            progress: Progress | None) -> AuditReport:
-    """Measure every evaluation in every period and assemble the report."""
+            passes: Iterable[tuple[Executor, Sequence[Evaluation]]], evidence: list[object],
+            as_of: dt.datetime, progress: Progress | None) -> AuditReport:
+    """Measure every evaluation in every period and assemble the report. `passes` gives each
+    executor with the evaluations it measures (one pass over every evaluation in memory; one
+    per bucket when streamed): the results are sorted, so their order does not matter."""
     results: list[ObjectiveResult] = []
     total = sum(len(periods[e.agreement.name]) for e in plan.evaluations)
     done = 0
     with recording() as holidays_used:
-        for ev in plan.evaluations:
-            for p in periods[ev.agreement.name]:
-                results.append(evaluate_result(ev.agreement, ev.objective, p,
-                                               executor.measure(ev, p)))
-                done += 1
-                if progress is not None:
-                    progress(done, total)
+        for executor, evaluations in passes:
+            for ev in evaluations:
+                for p in periods[ev.agreement.name]:
+                    results.append(evaluate_result(ev.agreement, ev.objective, p,
+                                                   executor.measure(ev, p)))
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
     results.sort(key=lambda r: (r.agreement.name, r.objective.name, r.period.start_us))
     return AuditReport(
         as_of=as_of,
@@ -143,8 +174,9 @@ def _audit_sql(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *,
     backend = open_backend(engine, options)
     try:
         executor, evidence = sql_executor(backend, plan, data, periods, to_us(as_of))
-        return _report(model, plan, periods, executor, evidence,  # type: ignore[arg-type]
-                       as_of, progress)
+        return _report(model, plan, periods,
+                       [(executor, plan.evaluations)],  # type: ignore[list-item]
+                       evidence, as_of, progress)
     finally:
         backend.close()
 

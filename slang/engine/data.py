@@ -1133,6 +1133,64 @@ def _human(n: int) -> str:
     return f"{n} B"
 
 
+def estimate_source(
+    source: m.Source,
+    path: str | os.PathLike[str],
+    columns: Iterable[str],
+    *,
+    time_range_us: tuple[int, int] | None = None,
+) -> int | None:
+    """The bytes the canonical columns of `source` will take in memory, from metadata only:
+    for Parquet, the rows of the row groups the time range keeps times each needed column's
+    width in memory (8 for instants, which become int64 microseconds; the index width of a
+    dictionary; the uncompressed size plus offsets of text); for other formats the files' size.
+    None when the path cannot be resolved or a footer read: `read_source` then says why."""
+    fmt = path.format if isinstance(path, Binding) else None
+    try:
+        data_path = resolve_data_path(source, path, fmt)
+        wanted = sorted({c for c in columns if c and not c.startswith("__")})
+        needed = _needed(source, wanted)
+        reader = READERS[data_path.files[0].fmt](source, time_range_us)
+        if not isinstance(reader, _ParquetReader):
+            return sum(f.path.stat().st_size for f in data_path.files)
+        return sum(_parquet_bytes(reader, f, needed) for f in data_path.files)
+    except (SlangError, OSError, pa.ArrowException):
+        return None
+
+
+def _parquet_bytes(reader: _ParquetReader, f: DataFile, needed: Sequence[str]) -> int:
+    meta = reader.fragment(f).metadata
+    schema = reader.schema(f)
+    kept = reader.row_groups(f)
+    rows = sum(meta.row_group(i).num_rows for i in kept)
+    times = {col for col, _ in _roles(reader.source)}
+    total = 0
+    for col in needed:
+        if col not in schema.names:
+            continue
+        width = _width(schema.field(col).type)
+        if col in times:
+            width = 8.0
+        if width is not None:
+            total += int(rows * width)
+            continue
+        leaves = [i for i in range(meta.num_columns)
+                  if meta.schema.column(i).path.split(".")[0] == col]
+        total += 4 * rows + sum(meta.row_group(rg).column(i).total_uncompressed_size
+                                for rg in kept for i in leaves)
+    return total
+
+
+def _width(t: pa.DataType) -> float | None:
+    """Bytes per value in memory of a fixed-width type (None for text and nested types)."""
+    if pa.types.is_dictionary(t):
+        return t.index_type.bit_width / 8
+    try:
+        return max(t.bit_width, 1) / 8
+    except ValueError:
+        return None
+
+
 # ------------------------------------------------------------------------------ entry point
 
 
@@ -1189,10 +1247,23 @@ def read_source(
         sha256=listing_sha256(digests) if data_path.is_dataset else digests[0][1],
         rows=tally.rows,
         rows_skipped=dict(sorted(tally.skipped.items())),
-        coverage=tally.coverage(table, as_of_us),
+        coverage=_coverage(tally, collect, table, as_of_us),
         files=digests if data_path.is_dataset else None,
     )
     return SourceData(source, table, evidence, stats)
+
+
+def _coverage(tally: _Tally, sink: RowSink, table: pa.Table, as_of_us: int) -> Coverage:
+    """The coverage of the kept rows; a sink that keeps no rows in memory (the partitioned
+    spill of a streamed audit) gives the extent of events that did not arrive in order."""
+    extent = getattr(sink, "time_extent", None)
+    if tally.events is None or tally.events.in_order or extent is None:
+        return tally.coverage(table, as_of_us)
+    found = extent()
+    if found is None:
+        return Coverage(None, None, None)
+    first, last, gap = found
+    return Coverage(rfc3339_us(first), rfc3339_us(last), _seconds(gap))
 
 
 class RowSink(Protocol):
@@ -1359,7 +1430,8 @@ def _read_all(
             "SLG0608", f"{shown} will not fit in memory: columns {', '.join(needed)} need "
             f"about {_human(estimate)}, the budget is {_human(budget)}{share}",
             "narrow the periods with --from/--to (Parquet row groups outside them are not "
-            "read), bind fewer files, or use --engine duckdb (coming) which streams from disk",
+            "read) or bind fewer files; `slang audit` streams keyed events sources beyond its "
+            "--memory-limit, and --engine duckdb streams every Parquet source from disk",
         )])
 
     # 3. read and normalise each file, whole or row group by row group, passing each

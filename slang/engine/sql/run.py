@@ -19,7 +19,8 @@ ENGINES = ("arrow", "duckdb", "spark")
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """Knobs of the SQL engines: DuckDB's memory limit (e.g. `2GB`) and threads; the Spark
+    """Knobs of the engines: the memory limit (e.g. `2GB`: DuckDB's, and the Arrow engine's
+    budget, beyond which it streams, slang.engine.budget) and DuckDB's threads; the Spark
     master URL (`local[2]`, `spark://host:7077`)."""
 
     memory_limit: str | None = None
