@@ -7,6 +7,7 @@ and has every v2alpha kind. Values below are worked out by hand from the documen
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from decimal import Decimal
@@ -16,11 +17,14 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import slang
 from slang.cli import main as cli_main
 from slang.interop.common import schema_errors
 from slang.interop.openslo import import_openslo
+from tests.test_interop_roundtrip import documents
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE = FIXTURES / "openslo" / "go-sdk__pkg__openslo__v2alpha__examples__slos.yaml"
@@ -361,3 +365,78 @@ spec: {}
 """
     result = import_openslo([_write(tmp_path, text)])
     assert [d.code for d in result.diagnostics] == ["SLG1003", "SLG1010"]
+
+
+# ------------------------------------------- the same mapping for v1 and v2alpha (hypothesis)
+
+
+V2ALPHA_CALENDAR = {"1M": "1w", "1Q": "1w", "1Y": "1w"}  # v2alpha has no months
+
+
+def _within_v2alpha(docs: list[dict]) -> list[dict]:
+    """A v1 estate narrowed to what v2alpha can also say: no `metadata.displayName`, calendar
+    windows of weeks, alert policies with a notification target."""
+    out = copy.deepcopy(docs)
+    for d in out:
+        d["metadata"].pop("displayName", None)
+        if d["kind"] != "SLO":
+            continue
+        for w in d["spec"]["timeWindow"]:
+            w["duration"] = V2ALPHA_CALENDAR.get(w["duration"], w["duration"])
+        for policy in d["spec"].get("alertPolicies", []):
+            if not policy["spec"]["notificationTargets"]:
+                policy["spec"]["notificationTargets"] = [
+                    {"kind": "AlertNotificationTarget", "metadata": {"name": "oncall"},
+                     "spec": {"target": "email"}}]
+    return out
+
+
+def _as_v2alpha(docs: list[dict], by_ref: bool) -> list[dict]:
+    """The same estate in v2alpha's words: `serviceRef`, `sli`, and each metric's data source
+    inline (`dataSourceSpec`) or, with `by_ref`, a DataSource document per type."""
+    out = copy.deepcopy(docs)
+    sources: dict[str, dict] = {}
+    for d in out:
+        d["apiVersion"] = "openslo.com/v2alpha"
+        if d["kind"] != "SLO":
+            continue
+        d["spec"]["serviceRef"] = d["spec"].pop("service")
+        for objective in d["spec"]["objectives"]:
+            sli = objective.pop("indicator")
+            for metric in sli["spec"]["ratioMetric"].values():
+                if not isinstance(metric, dict):
+                    continue  # counter
+                ms = metric.pop("metricSource")
+                if by_ref:
+                    name = f"{ms['type'].lower()}-data"
+                    sources[name] = {"apiVersion": "openslo.com/v2alpha", "kind": "DataSource",
+                                     "metadata": {"name": name},
+                                     "spec": {"type": ms["type"], "connectionDetails": {}}}
+                    metric["dataSourceRef"] = name
+                else:
+                    metric["dataSourceSpec"] = {"type": ms["type"], "connectionDetails": {}}
+                metric["spec"] = ms["spec"]
+            objective["sli"] = sli
+    return out + list(sources.values())
+
+
+def _imported(docs: list[dict], tmp: Path, name: str) -> str:
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    result = import_openslo([str(path)])
+    assert not [d for d in result.diagnostics if d.severity.value == "error"], \
+        result.diagnostics
+    return re.sub(r"^#.*\n", "", result.combined(), flags=re.MULTILINE)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(docs=documents(), by_ref=st.booleans())
+def test_v2alpha_imports_to_the_same_slang_as_the_same_estate_in_v1(
+        docs: list[dict], by_ref: bool, tmp_path: Path) -> None:
+    v1 = _within_v2alpha(docs)
+    v2alpha = _as_v2alpha(v1, by_ref)
+    for d in v2alpha:
+        assert schema_errors(d) == [], d
+    assert _imported(v2alpha, tmp_path, "b") == _imported(v1, tmp_path, "a")

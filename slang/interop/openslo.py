@@ -493,7 +493,9 @@ class _Importer:
         without a `prometheus` block): its table, and the condition of the good rows."""
         metric = spec.get("thresholdMetric") or (spec.get("ratioMetric") or {}).get("good")
         ms = metric_source(o.dialect, path, metric or {})
-        if ms.type != "slang" or not isinstance(ms.spec, dict):
+        ds = self.data_source(ms)
+        kind = ms.type or (ds.spec.get("type") if ds is not None else None)
+        if kind != "slang" or not isinstance(ms.spec, dict):
             return False
         table = ms.spec.get("table")
         if isinstance(table, str) and table:
@@ -533,6 +535,18 @@ class _Importer:
         its query has no place (reported)."""
         self.query(o, path, metric, threshold=True)
 
+    def data_source(self, ms: MetricSource) -> Obj | None:
+        """The DataSource document a metric refers to, or None. The first use marks it used
+        and reports its connection details, which slang has no place for."""
+        ds = self.by_kind.get("DataSource", {}).get(ms.ref) if ms.ref is not None else None
+        if ds is not None and ("DataSource", ds.name) not in self.used:
+            self.used.add(("DataSource", ds.name))
+            if ds.spec.get("connectionDetails"):
+                self.issues.warn("SLG1004", ds.doc, ds.at("spec", "connectionDetails"),
+                                 "connection details have no slang equivalent (data is bound "
+                                 "at audit time); dropped")
+        return ds
+
     def query(self, o: Obj, path: tuple[Any, ...], metric: Any, threshold: bool = False
               ) -> str | None:
         """The PromQL of a metric, ready for a prometheus block; None (with a warning)
@@ -543,26 +557,18 @@ class _Importer:
             self.issues.warn("SLG1004", o.doc, ms.inline_details,
                              "connection details have no slang equivalent (data is bound at "
                              "audit time); dropped")
-        if ref is not None:
-            ds = self.by_kind.get("DataSource", {}).get(ref)
-            if ds is None and kind is None:
+        ds = self.data_source(ms)
+        if ref is not None and ds is None:
+            if kind is None:
                 self.issues.warn("SLG1006", o.doc, ms.ref_path,
                                  f"DataSource `{ref}` is not among the imported documents, so "
                                  "the kind of its queries is unknown; the source has no metric "
                                  "mapping", "import the file that defines it together with "
                                  "this one")
                 return None
-            if ds is None:
-                self.issues.warn("SLG1006", o.doc, ms.ref_path,
-                                 f"DataSource `{ref}` is not among the imported documents")
-            else:
-                self.used.add(("DataSource", ref))
-                kind = kind or ds.spec.get("type")
-                if ds.spec.get("connectionDetails") and ("DataSource", ref, "cd") not in self.used:
-                    self.used.add(("DataSource", ref, "cd"))  # type: ignore[arg-type]
-                    self.issues.warn("SLG1004", ds.doc, ds.at("spec", "connectionDetails"),
-                                     "connection details have no slang equivalent (data is "
-                                     "bound at audit time); dropped")
+            self.issues.warn("SLG1006", o.doc, ms.ref_path,
+                             f"DataSource `{ref}` is not among the imported documents")
+        kind = kind or (ds.spec.get("type") if ds is not None else None)
         spec = ms.spec or {}
         text = spec.get("query") if isinstance(spec, dict) else None
         if str(kind).lower() != "prometheus" or not isinstance(text, str):
