@@ -19,7 +19,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -629,89 +628,93 @@ class EventQuery:
             exp.alias_(exp.Max(this=only.copy()), ident("hi")),
         ])
 
-    def exact_sums(self, counted: exp.Expression) -> exp.Select:
-        """Per group and binary exponent e, the sum of the integer mantissas m of the usable
-        non-zero values v = m * 2**(e - 52) (|m| in [2**52, 2**53)): exact, in a wide integer.
-
-        e is floor(log2 |v|), corrected by one where log2 rounds across a power of two; m is v
-        scaled by 2**(52 - e) in two steps (each factor a finite power of two, so every
-        product is exact, subnormals included)."""
+    def _exponent(self, av: exp.Expression) -> exp.Expression:
+        """floor(log2 x) for a positive double x, exactly: log2 may round across a power of
+        two, so the result is corrected by one where 2**e > x or 2**(e + 1) <= x."""
         d = self.dialect
-        v = col("v")
-        av = d.op("Abs", v)
         e0 = d.op("ToBigint", d.op("Floor", d.op("Log2", av)))
-        e = exp.Add(this=e0, expression=exp.Paren(this=exp.Case(ifs=[
-            exp.If(this=exp.GTE(this=av, expression=d.op("Pow2", exp.Add(
+        return exp.Add(this=e0, expression=exp.Paren(this=exp.Case(ifs=[
+            exp.If(this=exp.GTE(this=av.copy(), expression=d.op("Pow2", exp.Add(
                 this=e0.copy(), expression=integer(1)))), true=integer(1)),
             exp.If(this=exp.LT(this=av.copy(), expression=d.op("Pow2", e0.copy())),
                    true=integer(-1)),
         ], default=integer(0))))
-        keys = self.group_keys()
-        with_e = exp.select(*[col(k) for k in keys], exp.alias_(v.copy(), ident("v")),
-                            exp.alias_(e, ident("e"))).from_(
-            exp.alias_(exp.Subquery(this=self.rows(counted)), ident(ROWS))
-        ).where(exp.and_(col("u"), exp.NEQ(this=col("v"), expression=double(0.0))))
-        shift = exp.Sub(this=integer(52), expression=col("e"))
+
+    def _scaled(self, x: exp.Expression, shift: exp.Expression) -> exp.Expression:
+        """x * 2**shift in two steps, each factor a finite power of two, so that the product
+        is exact for every double (subnormals and the largest exponents included)."""
+        d = self.dialect
         half = d.op("IntDiv", exp.Paren(this=shift), integer(2))
         rest = exp.Sub(this=exp.Paren(this=shift.copy()), expression=half.copy())
-        mant = d.op("ToBigint", exp.Mul(this=exp.Mul(this=col("v"), expression=d.op("Pow2", half)),
-                                        expression=d.op("Pow2", rest)))
+        return exp.Mul(this=exp.Mul(this=x, expression=d.op("Pow2", half)),
+                       expression=d.op("Pow2", rest))
+
+    def exact_sums(self, counted: exp.Expression) -> exp.Select:
+        """Per group and binary exponent e, the sum of the integer mantissas m of the usable
+        non-zero values v = m * 2**(e - 52) (|m| in [2**52, 2**53)): exact, in a wide integer.
+
+        e is floor(log2 |v|) (`_exponent`); m is v scaled by 2**(52 - e) (`_scaled`)."""
+        d = self.dialect
+        v = col("v")
+        keys = self.group_keys()
+        with_e = exp.select(*[col(k) for k in keys], exp.alias_(v.copy(), ident("v")),
+                            exp.alias_(self._exponent(d.op("Abs", v)), ident("e"))).from_(
+            exp.alias_(exp.Subquery(this=self.rows(counted)), ident(ROWS))
+        ).where(exp.and_(col("u"), exp.NEQ(this=col("v"), expression=double(0.0))))
+        mant = d.op("ToBigint", self._scaled(col("v"), exp.Sub(this=integer(52),
+                                                                expression=col("e"))))
         return exp.select(*[col(k) for k in keys], col("e"),
                           exp.alias_(exp.Sum(this=d.op("ExactInt", mant)), ident("m"))).from_(
             exp.alias_(exp.Subquery(this=with_e), ident("sums"))
         ).group_by(*[col(k) for k in keys], col("e"))
 
-    def order_statistics(self, counted: exp.Expression, q: Decimal, method: str) -> exp.Select:
-        """The order statistics a percentile needs, per group: nearest rank
-        r = max(1, ceil(q n / 100)); linear the ranks floor(h) + 1 and min(floor(h) + 2, n) for
-        h = (n - 1) q / 100; all in integer arithmetic (q = num / den).
-
-        The usable values are first counted per distinct value (a hash aggregate, which
-        streams and spills); a running sum of those counts in value order then gives each
-        distinct value its ranks `[r0, r1]`, and the rows whose ranks hold a wanted rank are
-        returned. Only the distinct values are sorted, not every row."""
+    def _grid(self, v: exp.Expression, t: str) -> exp.Expression:
+        """The order bucket of a value in its group's grid (table `t`'s `lo` and `sc`):
+        floor((v - lo) * sc). Every step is a correctly rounded floating-point operation,
+        hence non-decreasing in v: buckets are in value order. The grid keeps the result
+        within a few thousand of 0 (`executor._grids`)."""
         d = self.dialect
-        fq = Fraction(q)
-        num, den = fq.numerator, fq.denominator * 100
+        return d.op("ToBigint", d.op("Floor", exp.Mul(this=exp.Paren(this=exp.Sub(
+            this=v, expression=col("lo", t))), expression=col("sc", t))))
+
+    def order_buckets(self, counted: exp.Expression, grids: exp.Expression) -> exp.Select:
+        """First step of an exact percentile without sorting rows: per group and bucket of
+        the group's grid (`grids`: i, p, lo, sc from its minimum and maximum), how many
+        usable values it holds and the least and greatest of them; a hash aggregate with a
+        few thousand buckets per group at most. The caller accumulates the counts in bucket
+        order and finds the bucket that holds each wanted rank: since buckets follow value
+        order, its values are exactly the group's values between its least and greatest."""
+        r, g = ROWS, "g"
         keys = self.group_keys()
-        counts = exp.select(*[col(k) for k in keys], col("v"),
-                            exp.alias_(exp.Count(this=exp.Star()), ident("c"))).from_(
-            exp.alias_(exp.Subquery(this=self.rows(counted)), ident(ROWS))
-        ).where(col("u")).group_by(*[col(k) for k in keys], col("v"))
-        part = [col(k) for k in keys]
-        running = exp.Window(
-            this=exp.Sum(this=col("c")), partition_by=part,
-            order=exp.Order(expressions=[exp.Ordered(this=col("v"))]),
-            spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
-                                end="CURRENT ROW"))
-        total = exp.Window(this=exp.Sum(this=col("c")), partition_by=[c.copy() for c in part])
-        ranked = exp.select(
-            *[col(k) for k in keys], col("v"),
-            exp.alias_(d.op("ToBigint", exp.Sub(this=running, expression=col("c"))), ident("r0")),
-            exp.alias_(d.op("ToBigint", running.copy()), ident("r1")),
-            exp.alias_(d.op("ToBigint", total), ident("n")),
-        ).from_(exp.alias_(exp.Subquery(this=counts), ident("counts")))
-        n = col("n")
+        on = exp.and_(*[exp.EQ(this=col(k, r), expression=col(k, g)) for k in ("i", "p")])
+        bucketed = exp.select(
+            *[exp.alias_(col(k, r), ident(k)) for k in keys],
+            exp.alias_(col("v", r), ident("v")),
+            exp.alias_(self._grid(col("v", r), g), ident("b")),
+        ).from_(exp.alias_(exp.Subquery(this=self.rows(counted)), ident(r))).join(
+            exp.alias_(grids, ident(g)), on=on).where(col("u", r))
+        return exp.select(*[col(k) for k in keys], col("b"),
+                          exp.alias_(exp.Count(this=exp.Star()), ident("c")),
+                          exp.alias_(exp.Min(this=col("v")), ident("vlo")),
+                          exp.alias_(exp.Max(this=col("v")), ident("vhi"))).from_(
+            exp.alias_(exp.Subquery(this=bucketed), ident("ub"))
+        ).group_by(*[col(k) for k in keys], col("b"))
 
-        def holds(rank: exp.Expression) -> exp.Expression:
-            # r0 < rank <= r1: r0 is the rank of the last value before this one
-            return exp.Paren(this=exp.and_(exp.LT(this=col("r0"), expression=rank),
-                                           exp.LTE(this=rank.copy(), expression=col("r1"))))
-
-        if method == "nearest":
-            rank = d.op("Greatest", integer(1), d.op("IntDiv", exp.Paren(this=exp.Add(
-                this=exp.Mul(this=n, expression=integer(num)), expression=integer(den - 1))),
-                integer(den)))
-            wanted: exp.Expression = holds(rank)
-        else:
-            low = exp.Add(this=d.op("IntDiv", exp.Paren(this=exp.Mul(
-                this=exp.Paren(this=exp.Sub(this=n.copy(), expression=integer(1))),
-                expression=integer(num))), integer(den)), expression=integer(1))
-            high = d.op("Least", exp.Add(this=low.copy(), expression=integer(1)), n.copy())
-            wanted = exp.or_(holds(low), holds(high))
-        return exp.select(*[col(k) for k in keys], col("n"), col("r0"), col("r1"),
-                          col("v")).from_(
-            exp.alias_(exp.Subquery(this=ranked), ident("ranked"))).where(wanted)
+    def bucket_values(self, counted: exp.Expression, wanted: exp.Expression) -> exp.Select:
+        """Second step: the distinct usable values, with their counts, of the value ranges
+        `wanted` lists (group keys, `vlo`, `vhi`: the buckets holding wanted ranks); the
+        caller orders them and picks the rank within the bucket."""
+        r, w = ROWS, "w"
+        keys = self.group_keys()
+        v = col("v", r)
+        on = exp.and_(*[exp.EQ(this=col(k, r), expression=col(k, w)) for k in keys],
+                      exp.GTE(this=v, expression=col("vlo", w)),
+                      exp.LTE(this=v.copy(), expression=col("vhi", w)))
+        return exp.select(*[col(k, r) for k in keys], col("vlo", w), v.copy(),
+                          exp.alias_(exp.Count(this=exp.Star()), ident("c"))).from_(
+            exp.alias_(exp.Subquery(this=self.rows(counted)), ident(r))
+        ).join(exp.alias_(wanted, ident(w)), on=on).where(col("u", r)).group_by(
+            *[col(k, r) for k in keys], col("vlo", w), v.copy())
 
     def _grouped(self, counted: exp.Expression, aggs: list[exp.Expression]) -> exp.Select:
         keys = self.group_keys()

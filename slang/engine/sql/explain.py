@@ -145,8 +145,13 @@ def _queries(dialect: Dialect, ind: m.Indicator, q: EventQuery, counted: object)
         out += ["-- exact sum: integer mantissas per binary exponent",
                 r(q.exact_sums(counted), pretty=True) + ";"]  # type: ignore[arg-type]
     elif inner.function == "percentile":
-        assert inner.q is not None
-        out += ["-- exact percentile: the ranks each distinct value holds, by a running count",
-                r(q.order_statistics(counted, inner.q, inner.method),  # type: ignore[arg-type]
-                  pretty=True) + ";"]
+        from sqlglot import expressions as exp
+
+        grids, wanted = exp.Table(this=ident("slang_grids")), exp.Table(this=ident("slang_wanted"))
+        out += ["-- exact percentile, 1: values per bucket of a grid over each group's range "
+                "(slang_grids(i, p, lo, sc): from the query above)",
+                r(q.order_buckets(counted, grids), pretty=True) + ";",  # type: ignore[arg-type]
+                "-- exact percentile, 2: the distinct values of the buckets that hold the "
+                "wanted ranks (slang_wanted(i, p, vlo, vhi): from the counts above)",
+                r(q.bucket_values(counted, wanted), pretty=True) + ";"]  # type: ignore[arg-type]
     return out

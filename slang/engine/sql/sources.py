@@ -17,6 +17,7 @@ tickets); a large one should be Parquet to stream.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +65,9 @@ class BoundScan:
     relation: exp.Expression  # the canonical scan (a view in the backend)
     shape: ScanShape
     evidence: DataEvidence
+    # the rows a materialised table would hold (`materialized`); None: not offered
+    inside: exp.Select | None = None
+    table_name: str = ""
 
 
 def bind_source(backend: Backend, index: int, source: m.Source,
@@ -124,27 +128,6 @@ def bind_source(backend: Backend, index: int, source: m.Source,
                       frozenset(floats))
     raw = backend.bind_parquet(f"slang_raw_{index}", [f.path for f in data_path.files])
     select = scan_select(backend.dialect, source, shape, raw)
-    materialize = getattr(backend, "materialize", None)
-    if materialize is not None and source.kind == "events":
-        # rows outside the audited time range are counted for the evidence from the view,
-        # then only the range is materialised
-        view = backend.define(f"slang_view_{index}", select)
-        rows, skipped, cov = _evidence(backend, source, view, as_of_us, time_range_us, ctx)
-        inside = select
-        if time_range_us is not None:
-            t = micros_of(backend.dialect, source, shape)
-            inside = select.where(exp.and_(
-                exp.GTE(this=t, expression=integer(time_range_us[0])),
-                exp.LT(this=t.copy(), expression=integer(time_range_us[1]))), copy=True)
-        order = ["__key", "__t"] if source.key_column is not None else ["__t"]
-        relation = materialize(f"slang_scan_{index}", inside, order)
-        evidence = DataEvidence(
-            name=source.table, source=source.name, path=data_path.shown,
-            sha256=listing_sha256(digests) if data_path.is_dataset else digests[0][1],
-            rows=rows, rows_skipped=skipped, coverage=cov,
-            files=digests if data_path.is_dataset else None,
-        )
-        return BoundScan(source, relation, shape, evidence)
     relation = backend.define(f"slang_scan_{index}", select)
     rows, skipped, cov = _evidence(backend, source, relation, as_of_us, time_range_us, ctx)
     evidence = DataEvidence(
@@ -153,7 +136,29 @@ def bind_source(backend: Backend, index: int, source: m.Source,
         rows=rows, rows_skipped=skipped, coverage=cov,
         files=digests if data_path.is_dataset else None,
     )
-    return BoundScan(source, relation, shape, evidence)
+    inside = None
+    if getattr(backend, "materialize", None) is not None and source.kind == "events":
+        inside = select
+        if time_range_us is not None:
+            t = micros_of(backend.dialect, source, shape)
+            inside = select.where(exp.and_(
+                exp.GTE(this=t, expression=integer(time_range_us[0])),
+                exp.LT(this=t.copy(), expression=integer(time_range_us[1]))), copy=True)
+    return BoundScan(source, relation, shape, evidence, inside, f"slang_sorted_{index}")
+
+
+def materialized(backend: Backend, b: BoundScan) -> BoundScan:
+    """The scan with its rows inside the audited time range written, ordered by (key, time),
+    into a table of the backend's database file (an external sort beyond the memory limit):
+    worth its one sort when many queries read the scan, since each then reads only the row
+    groups of its services and periods (min/max zone maps) instead of decoding every Parquet
+    file again. Backends without tables (Spark) and scans already in memory keep the view."""
+    materialize = getattr(backend, "materialize", None)
+    if materialize is None or b.inside is None:
+        return b
+    order = ["__key", "__t"] if b.source.key_column is not None else ["__t"]
+    return dataclasses.replace(b, relation=materialize(b.table_name, b.inside, order),
+                               inside=None)
 
 
 def _bind_via_arrow(backend: Backend, index: int, source: m.Source,
