@@ -26,7 +26,7 @@ from slang.engine.audit import PeriodChoice, audit
 from slang.engine.sql import executor as sql_executor
 
 from . import reference as ref
-from .conftest import HEADER, Estate, table, ts
+from .conftest import HEADER, Estate, agreement, table, ts
 from .test_reference import (
     AUTUMN,
     EVENT_SCHEMA,
@@ -168,6 +168,16 @@ def test_agreements_in_one_batch_keep_their_zone_hours_and_exclusions(
     assert got == _audit(estate, "arrow")
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("spark_session")
+def test_spark_runs_the_same_batches(estate: Estate) -> None:
+    """The same lowering on Spark: the batched queries give the hand-computed values."""
+    got = _audit(estate, "spark")
+    assert (got["in_new_york", "avail"]["good"], got["in_new_york", "avail"]["total"]) == (2, 3)
+    assert got["in_kolkata", "p50"]["measured"] == 2.0
+    assert got == _audit(estate, "arrow")
+
+
 # ------------------------------------------------------------- differential, many agreements
 
 
@@ -255,3 +265,42 @@ def test_batched_agreements_equal_the_arrow_engine(e: Estate3) -> None:
     for a, b in zip(arrow["results"], duck["results"], strict=True):
         assert a == b, (e.text(), {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)})
     assert arrow == duck
+
+
+@pytest.mark.parametrize("values", [
+    [-1e308, 1e308, 5e-324, -5e-324, 0.0, -0.0, 3.0, 1.7976931348623157e308],  # range overflows
+    [2.5] * 7,  # one value: one bucket
+    [1.0, 1.0 + 2**-52, 1.0 + 2**-51, 1e-300, 1e300],  # neighbours and a huge spread
+    [float(v % 97) for v in range(2000)],  # many ties over many buckets
+])
+def test_percentile_buckets_are_exact_for_extreme_values(estate: Estate,
+                                                         values: list[float]) -> None:
+    """The percentile passes' grid never changes a result: ranges that overflow a double,
+    neighbouring doubles, a single repeated value; nearest rank and linear, against the
+    Arrow engine and the sorted values."""
+    qs = ["0.1", "12.5", "50", "95", "99.9", "100"]
+    objectives = "\n".join(
+        f"  objective n{i} {{ indicator percentile(requests.latency_ms, {q}) target <= 1s }}\n"
+        f"  objective l{i} {{ indicator percentile(requests.latency_ms, {q}, method: linear) "
+        "target <= 1s }"
+        for i, q in enumerate(qs))
+    policy = HEADER + agreement(objectives)
+    estate.root.mkdir(parents=True, exist_ok=True)
+    (estate.root / "estate.sla").write_text(policy)
+    import pyarrow.parquet as pq
+
+    path = estate.root / "requests.parquet"
+    stamps = [f"2026-10-05T{10 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z"
+              for i in range(len(values))]
+    pq.write_table(table({"ts": stamps, "latency_ms": values}), path)
+    model = slang.load([estate.root / "estate.sla"])
+    kw: dict[str, Any] = {"choice": PeriodChoice(period="2026-10"),
+                          "as_of": ts("2026-11-02T00:00:00Z")}
+    duck = audit(model, {"requests": str(path)}, engine="duckdb", **kw).to_dict()
+    arrow = audit(model, {"requests": str(path)}, **kw).to_dict()
+    assert duck == arrow
+    ordered = sorted(values)
+    got = {r["objective"]: r["measured"] for r in duck["results"]}
+    for i, q in enumerate(qs):
+        rank = max(1, -(-len(ordered) * int(float(q) * 10) // 1000))  # ceil(q n / 100)
+        assert got[f"n{i}"] == ordered[rank - 1] or got[f"n{i}"] == ordered[rank - 1] == 0.0

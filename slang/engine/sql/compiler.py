@@ -536,10 +536,12 @@ class EventQuery:
     def origin(self) -> int:
         return 0 if self.time_range is None else self.time_range[0]
 
-    def rows(self, counted: exp.Expression) -> exp.Select:
+    def rows(self, counted: exp.Expression, carry: tuple[str, ...] = ()) -> exp.Select:
         """One row per (event, evaluation) in that evaluation's counted time: `i`, period
         `p`, available `a`, `g` (good), `u` (a usable value: not available, finite), `x` (a
-        counted row whose value cannot be used), `v` (the value as DOUBLE), `k` (slice).
+        counted row whose value cannot be used), `v` (the value as DOUBLE), `k` (slice), and
+        the counted-time table's `carry` columns (per evaluation and period: a percentile's
+        grid and wanted ranges ride along the join instead of needing one of their own).
         Only rows meeting the total's condition reach the join: every aggregate counts only
         them."""
         d = self.dialect
@@ -576,6 +578,7 @@ class EventQuery:
             exp.alias_(exp.and_(not_a.copy(), exp.Not(this=exp.Paren(this=ok)))
                        if self.column else exp.false(), ident("x")),
             exp.alias_(v, ident("v")),
+            *[exp.alias_(col(x, c), ident(x)) for x in carry],
         ]
         if self.slice_us is not None:
             out.append(exp.alias_(self._slice_index(col("t", r), col(PS, c)), ident("k")))
@@ -668,31 +671,28 @@ class EventQuery:
             exp.alias_(exp.Subquery(this=with_e), ident("sums"))
         ).group_by(*[col(k) for k in keys], col("e"))
 
-    def _grid(self, v: exp.Expression, t: str) -> exp.Expression:
-        """The order bucket of a value in its group's grid (table `t`'s `lo` and `sc`):
-        floor((v - lo) * sc). Every step is a correctly rounded floating-point operation,
-        hence non-decreasing in v: buckets are in value order. The grid keeps the result
-        within a few thousand of 0 (`executor._grids`)."""
+    def _grid(self, v: exp.Expression) -> exp.Expression:
+        """The order bucket of a value in its group's grid (`lo`, `sc`, carried from the
+        counted-time table): floor((v - lo) * sc). Every step is a correctly rounded
+        floating-point operation, hence non-decreasing in v: buckets are in value order. The
+        grid keeps the result within a few thousand of 0 (`executor._grids`)."""
         d = self.dialect
         return d.op("ToBigint", d.op("Floor", exp.Mul(this=exp.Paren(this=exp.Sub(
-            this=v, expression=col("lo", t))), expression=col("sc", t))))
+            this=v, expression=col("lo"))), expression=col("sc"))))
 
-    def order_buckets(self, counted: exp.Expression, grids: exp.Expression) -> exp.Select:
+    def order_buckets(self, counted: exp.Expression) -> exp.Select:
         """First step of an exact percentile without sorting rows: per group and bucket of
-        the group's grid (`grids`: i, p, lo, sc from its minimum and maximum), how many
-        usable values it holds and the least and greatest of them; a hash aggregate with a
-        few thousand buckets per group at most. The caller accumulates the counts in bucket
-        order and finds the bucket that holds each wanted rank: since buckets follow value
-        order, its values are exactly the group's values between its least and greatest."""
-        r, g = ROWS, "g"
+        the group's grid (`counted` carries `lo` and `sc` per evaluation and period, from the
+        group's minimum and maximum), how many usable values it holds and the least and
+        greatest of them; a hash aggregate with a few hundred buckets per group. The caller
+        accumulates the counts in bucket order and finds the bucket that holds each wanted
+        rank: since buckets follow value order, its values are exactly the group's values
+        between its least and greatest."""
         keys = self.group_keys()
-        on = exp.and_(*[exp.EQ(this=col(k, r), expression=col(k, g)) for k in ("i", "p")])
-        bucketed = exp.select(
-            *[exp.alias_(col(k, r), ident(k)) for k in keys],
-            exp.alias_(col("v", r), ident("v")),
-            exp.alias_(self._grid(col("v", r), g), ident("b")),
-        ).from_(exp.alias_(exp.Subquery(this=self.rows(counted)), ident(r))).join(
-            exp.alias_(grids, ident(g)), on=on).where(col("u", r))
+        bucketed = exp.select(*[col(k) for k in keys], col("v"),
+                              exp.alias_(self._grid(col("v")), ident("b"))).from_(
+            exp.alias_(exp.Subquery(this=self.rows(counted, ("lo", "sc"))), ident(ROWS))
+        ).where(col("u"))
         return exp.select(*[col(k) for k in keys], col("b"),
                           exp.alias_(exp.Count(this=exp.Star()), ident("c")),
                           exp.alias_(exp.Min(this=col("v")), ident("vlo")),
@@ -700,21 +700,39 @@ class EventQuery:
             exp.alias_(exp.Subquery(this=bucketed), ident("ub"))
         ).group_by(*[col(k) for k in keys], col("b"))
 
-    def bucket_values(self, counted: exp.Expression, wanted: exp.Expression) -> exp.Select:
-        """Second step: the distinct usable values, with their counts, of the value ranges
-        `wanted` lists (group keys, `vlo`, `vhi`: the buckets holding wanted ranks); the
-        caller orders them and picks the rank within the bucket."""
-        r, w = ROWS, "w"
+    def bucket_values(self, counted: exp.Expression,
+                      wanted: exp.Expression | None = None) -> exp.Select:
+        """Second step: the distinct usable values, with their counts, inside the value
+        ranges of the buckets that hold wanted ranks; the caller orders them and picks the
+        rank within the bucket. The ranges ride along the counted-time table (`vlo1`, `vhi1`,
+        `vlo2`, `vhi2` per evaluation and period: two ranks at most), or, for slices, come
+        from a table `wanted` (i, p, k, vlo, vhi) joined on the group."""
         keys = self.group_keys()
-        v = col("v", r)
-        on = exp.and_(*[exp.EQ(this=col(k, r), expression=col(k, w)) for k in keys],
-                      exp.GTE(this=v, expression=col("vlo", w)),
-                      exp.LTE(this=v.copy(), expression=col("vhi", w)))
-        return exp.select(*[col(k, r) for k in keys], col("vlo", w), v.copy(),
+        v = col("v", ROWS)
+
+        def within(lo: exp.Expression, hi: exp.Expression) -> exp.Expression:
+            return exp.Paren(this=exp.and_(exp.GTE(this=v.copy(), expression=lo),
+                                           exp.LTE(this=v.copy(), expression=hi)))
+
+        if wanted is None:
+            source = exp.select(*[col(k) for k in keys], exp.alias_(col("v"), ident("v"))).from_(
+                exp.alias_(exp.Subquery(this=self.rows(
+                    counted, ("vlo1", "vhi1", "vlo2", "vhi2"))), ident(ROWS))
+            ).where(exp.and_(col("u", ROWS), exp.or_(
+                within(col("vlo1", ROWS), col("vhi1", ROWS)),
+                within(col("vlo2", ROWS), col("vhi2", ROWS)))))
+        else:
+            w = "w"
+            on = exp.and_(*[exp.EQ(this=col(k, ROWS), expression=col(k, w)) for k in keys],
+                          within(col("vlo", w), col("vhi", w)))
+            source = exp.select(*[exp.alias_(col(k, ROWS), ident(k)) for k in keys],
+                                exp.alias_(v.copy(), ident("v"))).from_(
+                exp.alias_(exp.Subquery(this=self.rows(counted)), ident(ROWS))
+            ).join(exp.alias_(wanted, ident(w)), on=on).where(col("u", ROWS))
+        return exp.select(*[col(k) for k in keys], col("v"),
                           exp.alias_(exp.Count(this=exp.Star()), ident("c"))).from_(
-            exp.alias_(exp.Subquery(this=self.rows(counted)), ident(r))
-        ).join(exp.alias_(wanted, ident(w)), on=on).where(col("u", r)).group_by(
-            *[col(k, r) for k in keys], col("vlo", w), v.copy())
+            exp.alias_(exp.Subquery(this=source), ident("ub"))
+        ).group_by(*[col(k) for k in keys], col("v"))
 
     def _grouped(self, counted: exp.Expression, aggs: list[exp.Expression]) -> exp.Select:
         keys = self.group_keys()

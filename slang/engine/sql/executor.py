@@ -264,10 +264,10 @@ class SqlExecutor(Executor):
 
     def _run(self, q: EventQuery, inner: m.Indicator, counted: pa.Table) -> _Results:
         with self._bound(counted) as relation:
-            return self._aggregates(q, inner, relation)
+            return self._aggregates(q, inner, relation, counted)
 
-    def _aggregates(self, q: EventQuery, inner: m.Indicator, counted: exp.Expression
-                    ) -> _Results:
+    def _aggregates(self, q: EventQuery, inner: m.Indicator, counted: exp.Expression,
+                    table: pa.Table) -> _Results:
         assert self.backend is not None
         fetch = self.backend.fetch
         if isinstance(inner, m.RatioIndicator):
@@ -277,26 +277,41 @@ class SqlExecutor(Executor):
         if inner.function in ("sum", "mean"):
             out.sums = _exact_sums(fetch(q.exact_sums(counted)))
         elif inner.function == "percentile":
-            out.percentiles = self._percentiles(q, inner, counted, out.counts)
+            out.percentiles = self._percentiles(q, inner, counted, table, out.counts)
         return out
 
     def _percentiles(self, q: EventQuery, ind: m.ValueIndicator, counted: exp.Expression,
-                     counts: dict[Group, dict[str, Any]]) -> dict[Group, Fraction]:
+                     table: pa.Table, counts: dict[Group, dict[str, Any]]
+                     ) -> dict[Group, Fraction]:
         """Exact order statistics in two hash-aggregate passes, without sorting rows: the
         counts per bucket of a grid over each group's values (`EventQuery.order_buckets`)
-        locate the bucket of each wanted rank; the distinct values of those buckets only
-        (`bucket_values`) give the value."""
+        locate the bucket of each wanted rank; the distinct values inside those buckets only
+        (`bucket_values`) give the value. The grids and the wanted ranges ride along the
+        counted-time table (one join per pass, as for every aggregate); slices, whose groups
+        are finer than a piece, join a table of wanted ranges."""
         assert self.backend is not None and ind.q is not None
         ranks = _wanted_ranks(counts, ind)
         if not ranks:
             return {}
         grids = _grids(counts)
-        with self._bound(_grid_table(grids)) as relation:
-            buckets = _Buckets(self.backend.fetch(q.order_buckets(counted, relation)),
+        lo = {k: g[0] for k, g in grids.items()}
+        sc = {k: g[1] for k, g in grids.items()}
+        with self._bound(_carrying(table, {"lo": (lo, 0.0), "sc": (sc, 0.0)})) as relation:
+            buckets = _Buckets(self.backend.fetch(q.order_buckets(relation)),
                                len(q.group_keys()))
         wanted, where = buckets.locate(ranks)
-        with self._bound(wanted) as relation:
-            values = self.backend.fetch(q.bucket_values(counted, relation))
+        if q.slice_us is None:
+            ranges: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
+            for row in wanted.to_pylist():
+                key = (int(row["i"]), int(row["p"]))
+                n = "1" if key not in ranges["vlo1"] else "2"
+                ranges[f"vlo{n}"][key], ranges[f"vhi{n}"][key] = row["vlo"], row["vhi"]
+            carried = {c: (ranges[c], None) for c in ("vlo1", "vhi1", "vlo2", "vhi2")}
+            with self._bound(_carrying(table, carried)) as relation:
+                values = self.backend.fetch(q.bucket_values(relation))
+        else:
+            with self._bound(wanted) as relation:
+                values = self.backend.fetch(q.bucket_values(counted, relation))
         return _order_statistics(ranks, where, values, buckets.keys, ind)
 
     @contextlib.contextmanager
@@ -421,7 +436,7 @@ def _exact_sums(t: pa.Table) -> dict[Group, Fraction]:
 
 
 Ranks = dict[Group, tuple[int, tuple[int, ...]]]  # group -> (n, the ranks it needs)
-Bucket = tuple[float, int]  # a bucket by its least value, a rank within it
+Bucket = tuple[float, float, int]  # a bucket's least and greatest value, a rank within it
 
 
 def _wanted_ranks(counts: dict[Group, dict[str, Any]], ind: m.ValueIndicator) -> Ranks:
@@ -447,11 +462,12 @@ Grid = tuple[float, float]  # lo, sc
 
 def _grids(counts: dict[Group, dict[str, Any]]) -> dict[tuple[int, int], Grid]:
     """Per (evaluation, period), a grid over its usable values from their minimum and
-    maximum (the values query's `lo`, `hi`): nb = n / 32 buckets (at most 2**14), about 32
-    values each were they evenly spread, so bucket numbers stay in [0, nb] (a little above
-    through rounding). Any grid gives the same, exact result (only the buckets' sizes depend
-    on it): an overflowing range falls back to a grid through 0 ([-nb/2, nb/2]), a single
-    value to one bucket."""
+    maximum (the values query's `lo`, `hi`): nb = sqrt(n) buckets (at most 2**14), so that
+    the first pass returns about sqrt(n) buckets per group and the second about sqrt(n)
+    values were they evenly spread; bucket numbers stay in [0, nb] (a little above through
+    rounding). Any grid gives the same, exact result (only the passes' sizes depend on it):
+    an overflowing range falls back to a grid through 0 ([-nb/2, nb/2]), a single value to
+    one bucket."""
     spans: dict[tuple[int, int], list[float]] = {}
     for g, row in counts.items():
         n = int(row.get("n") or 0)
@@ -462,7 +478,7 @@ def _grids(counts: dict[Group, dict[str, Any]]) -> dict[tuple[int, int], Grid]:
         got[0], got[1], got[2] = min(got[0], lo), max(got[1], hi), got[2] + n
     out: dict[tuple[int, int], Grid] = {}
     for key, (lo, hi, n) in spans.items():
-        nb = max(1, min(1 << 14, -(-int(n) // 32)))
+        nb = max(1, min(1 << 14, math.isqrt(int(n))))
         width = hi - lo
         if width == 0:
             out[key] = (lo, 0.0)
@@ -474,14 +490,25 @@ def _grids(counts: dict[Group, dict[str, Any]]) -> dict[tuple[int, int], Grid]:
     return out
 
 
-def _grid_table(grids: dict[tuple[int, int], Grid]) -> pa.Table:
-    keys = list(grids)
-    return pa.table({
-        "i": pa.array([k[0] for k in keys], pa.int32()),
-        "p": pa.array([k[1] for k in keys], pa.int32()),
-        "lo": pa.array([grids[k][0] for k in keys], pa.float64()),
-        "sc": pa.array([grids[k][1] for k in keys], pa.float64()),
-    })
+def _carrying(counted: pa.Table, columns: dict[str, tuple[dict[tuple[int, int], float],
+                                                            float | None]]) -> pa.Table:
+    """The counted-time table with more DOUBLE columns, each given per (evaluation, period)
+    with a default (None: null) for the others."""
+    i, p = _ints(counted.column("i")), _ints(counted.column("p"))
+    width = int(p.max()) + 1 if len(p) else 1
+    code = i * width + p
+    out = counted
+    for name, (by, default) in columns.items():
+        dense = np.full(int(code.max()) + 1 if len(code) else 1, np.nan)
+        known = np.zeros(len(dense), bool)
+        for (ki, kp), x in by.items():
+            dense[ki * width + kp] = x
+            known[ki * width + kp] = True
+        have = known[code]
+        vals = np.where(have, dense[code], 0.0 if default is None else default)
+        out = out.append_column(name, pa.array(vals, pa.float64(),
+                                               mask=~have if default is None else None))
+    return out
 
 
 class _Buckets:
@@ -515,7 +542,8 @@ class _Buckets:
         where: dict[tuple[Group, int], Bucket] = {}
         for (g, r), j in zip(pairs, at.tolist(), strict=True):
             earlier = int(self.cum[j] - self.cols["c"][j])
-            where[(g, r)] = (float(self.cols["vlo"][j]), self.base[g] + r - earlier)
+            where[(g, r)] = (float(self.cols["vlo"][j]), float(self.cols["vhi"][j]),
+                             self.base[g] + r - earlier)
         rows = np.unique(at)
         cols: dict[str, Any] = {c: pa.array(self.cols[c][rows], pa.int32()) for c in self.keys}
         cols["vlo"] = pa.array(self.cols["vlo"][rows], pa.float64())
@@ -527,17 +555,18 @@ def _order_statistics(ranks: Ranks, where: dict[tuple[Group, int], Bucket], t: p
                       keys: list[str], ind: m.ValueIndicator) -> dict[Group, Fraction]:
     """The wanted ranks' values from the distinct values of their buckets, then nearest rank
     (the one order statistic) or linear a + (h - floor h)(b - a), exactly."""
-    held: dict[tuple[Group, float], list[tuple[float, int]]] = defaultdict(list)
-    cols = [t.column(c).to_pylist() for c in [*keys, "vlo", "v", "c"]]
+    held: dict[Group, list[tuple[float, int]]] = defaultdict(list)
+    cols = [t.column(c).to_pylist() for c in [*keys, "v", "c"]]
     for row in zip(*cols, strict=True):
-        group = tuple(int(x) for x in row[:len(keys)])
-        held[(group, float(row[-3]))].append((float(row[-2]), int(row[-1])))
+        held[tuple(int(x) for x in row[:-2])].append((float(row[-2]), int(row[-1])))
     for values in held.values():
         values.sort()
 
     def value(g: Group, r: int) -> Fraction:
-        vlo, k = where[(g, r)]  # the bucket (by its least value) and the rank within it
-        for v, c in held[(g, vlo)]:
+        vlo, vhi, k = where[(g, r)]  # the bucket's range and the rank within it
+        for v, c in held[g]:
+            if v < vlo or v > vhi:
+                continue
             if k <= c:
                 return Fraction(v)
             k -= c

@@ -145,13 +145,11 @@ def _queries(dialect: Dialect, ind: m.Indicator, q: EventQuery, counted: object)
         out += ["-- exact sum: integer mantissas per binary exponent",
                 r(q.exact_sums(counted), pretty=True) + ";"]  # type: ignore[arg-type]
     elif inner.function == "percentile":
-        from sqlglot import expressions as exp
-
-        grids, wanted = exp.Table(this=ident("slang_grids")), exp.Table(this=ident("slang_wanted"))
         out += ["-- exact percentile, 1: values per bucket of a grid over each group's range "
-                "(slang_grids(i, p, lo, sc): from the query above)",
-                r(q.order_buckets(counted, grids), pretty=True) + ";",  # type: ignore[arg-type]
-                "-- exact percentile, 2: the distinct values of the buckets that hold the "
-                "wanted ranks (slang_wanted(i, p, vlo, vhi): from the counts above)",
-                r(q.bucket_values(counted, wanted), pretty=True) + ";"]  # type: ignore[arg-type]
+                "(slang_counted carries lo, sc per i, p: from the query above)",
+                r(q.order_buckets(counted), pretty=True) + ";",  # type: ignore[arg-type]
+                "-- exact percentile, 2: the distinct values inside the buckets that hold the "
+                "wanted ranks (slang_counted carries vlo1, vhi1, vlo2, vhi2: from the counts "
+                "above)",
+                r(q.bucket_values(counted), pretty=True) + ";"]  # type: ignore[arg-type]
     return out
