@@ -100,9 +100,15 @@ class ScanBuilder:
     (stably, so ties keep reading order): the same order as `np.lexsort((time, key))`.
 
     `keep_key=False` drops `__key` (the engine finds a key's rows by `key_ranges`). Pieces
-    must hold no null keys or times (`read_source` skips those rows)."""
+    must hold no null keys or times (`read_source` skips those rows).
 
-    def __init__(self, source: m.Source, keep_key: bool = True, keyed: bool = True) -> None:
+    `keys` fixes the key of each code in advance, for pieces that come with their codes and
+    times (`add(table, codes, times)`, the table without `__key` and time: a streamed audit's
+    bucket files; `columns` then gives the table's column order). A piece whose rows are
+    already ordered by code is kept as it is, without sorting or copying it."""
+
+    def __init__(self, source: m.Source, keep_key: bool = True, keyed: bool = True,
+                 keys: list[str] | None = None) -> None:
         self.source = source
         self.keep_key = keep_key
         self.time_col = _time_column(source)
@@ -114,31 +120,42 @@ class ScanBuilder:
         self.last: list[int] = [] if self.keyed else [np.iinfo(np.int64).min]
         self.unsorted: list[bool] = [] if self.keyed else [False]
         self.prepared: PreparedScan | None = None
+        for key in keys or ():
+            self._code(key)
 
-    def add(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table, codes: np.ndarray | None = None,
+            times: np.ndarray | None = None) -> None:
+        """Add a piece; `codes` (each row's code in `keys`) and `times` (int64, handed over,
+        in an `unmappable` array) when the table has no `__key` and time columns."""
         if self.columns is None:
             self.columns = [c for c in table.column_names
                             if self.keep_key or c != "__key"]
-        if self.keyed and "__key" not in table.column_names:
+        if self.keyed and codes is None and "__key" not in table.column_names:
             raise ValueError("ScanBuilder: a keyed source's pieces need `__key`")
-        t = _ints(table.column(self.time_col))
-        drop = [self.time_col] + (["__key"] if "__key" in table.column_names else [])
+        t = _ints(table.column(self.time_col)) if times is None else times
+        drop = [c for c in (self.time_col, "__key") if c in table.column_names]
+        own_time = [c for c in drop if c == self.time_col]
         if not self.keyed:
             counts = np.array([len(t)])
             rest = table.drop_columns(drop) if not self.keep_key else \
-                table.drop_columns([self.time_col])
+                table.drop_columns(own_time)
             self._check_order(t, counts)
             self.pieces.append(_Piece(rest, t, counts))
             return
-        codes = self._codes(table.column("__key"))
-        order = np.argsort(codes, kind="stable")
+        if codes is None:
+            codes = self._codes(table.column("__key"))
         counts = np.bincount(codes, minlength=len(self.keys))
-        del codes
-        keep = table.drop_columns([self.time_col] if self.keep_key else drop)
-        rest = keep.take(pa.array(order)) if len(order) else keep
-        del keep, table
-        t = np.take(t, order, out=_unmappable(len(order), np.int64), mode="clip")  # unbuffered
-        del order
+        keep = table.drop_columns(own_time if self.keep_key else drop)
+        del table
+        if len(codes) < 2 or bool((codes[1:] >= codes[:-1]).all()):  # grouped already
+            rest = keep
+            t = _copy_unmappable(t) if times is None else t
+        else:
+            order = np.argsort(codes, kind="stable")
+            rest = keep.take(pa.array(order))
+            t = np.take(t, order, out=unmappable(len(order), np.int64), mode="clip")
+            del order
+        del codes, keep
         self._check_order(t, counts)
         self.pieces.append(_Piece(rest, t, counts))
 
@@ -189,7 +206,7 @@ class ScanBuilder:
         for piece in self.pieces:
             totals[:len(piece.counts)] += piece.counts
         bounds = np.concatenate([[0], np.cumsum(totals)]).astype(np.int64)
-        times = _unmappable(int(bounds[-1]), np.int64)  # 4 KB pages: see _unmappable
+        times = unmappable(int(bounds[-1]), np.int64)  # 4 KB pages: see unmappable
         pos = bounds[:-1].copy()
         by_key: list[list[pa.Table]] = [[] for _ in range(n_keys)]
         empty = self.pieces[0].rest.slice(0, 0) if self.pieces else None
@@ -227,7 +244,7 @@ class ScanBuilder:
         return table
 
 
-def _unmappable(n: int, dtype: type) -> np.ndarray:
+def unmappable(n: int, dtype: type) -> np.ndarray:
     """An array in its own anonymous memory map: returned to the system as soon as it is
     freed (the C heap keeps freed blocks that lie below live ones), and in ordinary 4 KB
     pages (numpy asks for 2 MB transparent huge pages for large arrays, so that filling the
@@ -238,6 +255,13 @@ def _unmappable(n: int, dtype: type) -> np.ndarray:
     if size == 0:
         return np.empty(0, dtype)
     return np.frombuffer(mmap.mmap(-1, size), dtype=dtype)
+
+
+def _copy_unmappable(t: np.ndarray) -> np.ndarray:
+    """`t` in its own anonymous map (see `unmappable`)."""
+    out = unmappable(len(t), np.int64)
+    out[:] = t
+    return out
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:

@@ -78,8 +78,9 @@ def _audit_arrow(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *,
     budget = memory_budget(memory_limit)
     as_of, plan, periods = _prepare(model, choice, as_of, include_drafts)
     lay = layout(plan, data, periods, budget)
-    if lay is None:
-        scans, evidence = read_scans(plan, data, periods, to_us(as_of))
+    if lay is None:  # an explicit limit also bounds what cannot be streamed (SLG0608)
+        scans, evidence = read_scans(plan, data, periods, to_us(as_of),
+                                     memory_budget_bytes=budget if memory_limit else None)
         executor = Executor(scans, to_us(as_of))
         return _report(model, plan, periods, [(executor, plan.evaluations)], evidence, as_of,
                        progress)
@@ -205,12 +206,15 @@ def read_scans(
     periods: Mapping[str, list[PeriodInstance]],
     as_of_us: int,
     extra_columns: Mapping[str, Iterable[str]] | None = None,
+    memory_budget_bytes: int | None = None,
 ) -> tuple[dict[str, PreparedScan], list[object]]:
     """Read and prepare every scan of `plan`; events only for the time the agreements'
     `periods` span (any list of instances: `slang status` adds its burn-rate windows).
     `extra_columns` ({source id: columns}) reads more than the plan needs (`slang diagnose
-    --by`). Arrow allocates from jemalloc from here on unless `ARROW_DEFAULT_MEMORY_POOL` is
-    set (see memory_pool.py: it returns freed decoding buffers to the system)."""
+    --by`). `memory_budget_bytes` bounds each source's estimate (SLG0608; default 60 % of
+    physical memory). Arrow allocates from jemalloc from here on unless
+    `ARROW_DEFAULT_MEMORY_POOL` is set (see memory_pool.py: it returns freed decoding buffers
+    to the system)."""
     from slang.engine.data import read_source
     from slang.engine.memory_pool import prefer_jemalloc
 
@@ -230,7 +234,8 @@ def read_scans(
         try:
             columns = set(scan.columns) | set((extra_columns or {}).get(src.id, ()))
             bound = read_source(src, data[src.table], columns, as_of_us=as_of_us,
-                                time_range_us=time_range, sink=builder)
+                                time_range_us=time_range, sink=builder,
+                                memory_budget_bytes=memory_budget_bytes)
         except SlangError as exc:
             diags.extend(exc.diagnostics)
             continue

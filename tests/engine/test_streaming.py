@@ -427,3 +427,22 @@ def test_the_example_estate_streams_to_the_same_bytes(example: Path, fmt: str) -
     streamed = CliRunner().invoke(main, [*common, "--memory-limit", "1MB"])
     assert memory.exit_code == streamed.exit_code == 1  # a breach in October
     assert streamed.stdout == memory.stdout
+
+
+def test_what_is_held_in_memory_is_checked_against_the_limit(
+        keyed: tuple[slang.Model, dict[str, Any]], tmp_path: Path) -> None:
+    """Intervals sources are held whole when an audit streams: one larger than the limit is
+    SLG0608 against that limit, as it would be in memory."""
+    model, data = keyed
+    n = 100_000  # distinct instants: about 1.6 MB of plain int64 in the Parquet pages
+    start = int(dt.datetime(2026, 10, 2, tzinfo=dt.UTC).timestamp()) * US + np.arange(n) * US
+    pq.write_table(pa.table({
+        "start": pa.array(start, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+        "end": pa.array(start + 60 * US, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+        "service": ["alpha"] * n, "severity": ["planned"] * n}), tmp_path / "big.parquet")
+    with pytest.raises(SlangError) as exc:
+        audit(model, {**data, "incidents": tmp_path / "big.parquet"},
+              engine_options=EngineOptions(memory_limit="1MB"), **KW)
+    [d] = exc.value.diagnostics
+    assert d.code == "SLG0608"
+    assert "source `incidents`" in d.message and "the budget is 1.0 MB" in d.message
