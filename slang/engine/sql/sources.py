@@ -120,16 +120,18 @@ def bind_source(backend: Backend, index: int, source: m.Source,
     if via_arrow:
         return _bind_via_arrow(backend, index, source, path, columns, as_of_us=as_of_us,
                                time_range_us=time_range_us)
-    with ThreadPoolExecutor(max_workers=min(4, len(data_path.files))) as pool:
-        digests = list(zip([f.rel for f in data_path.files],
-                           pool.map(lambda f: sha256_file(f.path), data_path.files),
-                           strict=True))
+    # the files are hashed while the engine computes the evidence (both release the GIL)
+    pool = ThreadPoolExecutor(max_workers=min(4, len(data_path.files)))
+    hashing = [pool.submit(sha256_file, f.path) for f in data_path.files]
+    pool.shutdown(wait=False)
     shape = ScanShape(tuple(wanted), frozenset(stamps - time_cols), frozenset(nanos),
                       frozenset(floats))
     raw = backend.bind_parquet(f"slang_raw_{index}", [f.path for f in data_path.files])
     select = scan_select(backend.dialect, source, shape, raw)
     relation = backend.define(f"slang_scan_{index}", select)
     rows, skipped, cov = _evidence(backend, source, relation, as_of_us, time_range_us, ctx)
+    digests = list(zip([f.rel for f in data_path.files], [h.result() for h in hashing],
+                       strict=True))
     evidence = DataEvidence(
         name=source.table, source=source.name, path=data_path.shown,
         sha256=listing_sha256(digests) if data_path.is_dataset else digests[0][1],
