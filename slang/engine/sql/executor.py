@@ -222,8 +222,8 @@ class SqlExecutor(Executor):
         return self._templates[ev.id]
 
     def _measure_batch(self, batch: list[Evaluation]) -> None:
-        """One query (two for exact sums and order statistics) for every period of every
-        evaluation of the batch."""
+        """For every period of every evaluation of the batch: one query per aggregate (the
+        ratio or the values; then the exact sums, or the two percentile passes)."""
         first = batch[0]
         ind = first.objective.indicator
         inner = inner_indicator(ind)
