@@ -151,6 +151,7 @@ def _report(model: m.Model, plan: Plan, periods: Mapping[str, list[PeriodInstanc
                     done += 1
                     if progress is not None:
                         progress(done, total)
+            del executor  # a streamed pass's bucket goes before the next one is read
     results.sort(key=lambda r: (r.agreement.name, r.objective.name, r.period.start_us))
     return AuditReport(
         as_of=as_of,

@@ -151,8 +151,10 @@ def _passes(plan: Plan, buckets: BucketMap, held: dict[str, PreparedScan],
             continue
         last = b == buckets.buckets
         scans = {sid: sink.bucket_scan(None if last else b) for sid, sink in sinks.items()}
-        yield Executor({**held, **scans}, as_of_us), evs
+        executor = Executor({**held, **scans}, as_of_us)
         del scans
+        yield executor, evs
+        del executor  # the caller drops its reference too: one bucket in memory at a time
 
 
 def spill_directory() -> tempfile.TemporaryDirectory[str]:

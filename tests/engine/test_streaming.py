@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import gc
 import random
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -266,10 +268,14 @@ def test_each_key_is_measured_from_its_own_bucket(keyed: tuple[slang.Model, dict
     spills.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spills))
     seen: list[tuple[int | None, int, list[str]]] = []
+    built: list[weakref.ref[Any]] = []
     real = spill.PartitionSink.bucket_scan
 
     def bucket_scan(self: spill.PartitionSink, b: int | None) -> Any:
+        gc.collect()
+        assert all(r() is None for r in built)  # one bucket in memory at a time
         scan = real(self, b)
+        built.append(weakref.ref(scan))
         held = sorted(k for k, (lo, hi) in scan.key_ranges.items() if hi > lo)
         seen.append((b, scan.table.num_rows, held))
         assert len(spill_dirs(spills)) == 1  # the bucket files exist while measuring
