@@ -313,7 +313,7 @@ class PartitionSink:
                 runs.append(path)
                 pending, rows = [], 0
 
-        def times() -> object:
+        def times() -> Iterator[np.ndarray]:
             for bucket in self.buckets:
                 for lo in range(0, bucket.rows, RUN_ROWS):
                     yield np.fromfile(bucket.times, np.int64, count=RUN_ROWS, offset=lo * 8)
@@ -321,7 +321,7 @@ class PartitionSink:
                 for lo in range(0, self.other_rows, RUN_ROWS):
                     yield np.fromfile(self.others, np.int64, count=RUN_ROWS, offset=lo * 8)
 
-        for t in times():  # type: ignore[attr-defined]
+        for t in times():
             pending.append(t)
             rows += len(t)
             if rows >= RUN_ROWS:

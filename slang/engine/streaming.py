@@ -19,8 +19,11 @@ directory is removed when the audit ends, also on errors and Ctrl-C.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,10 +160,25 @@ def _passes(plan: Plan, buckets: BucketMap, held: dict[str, PreparedScan],
         del executor  # the caller drops its reference too: one bucket in memory at a time
 
 
-def spill_directory() -> tempfile.TemporaryDirectory[str]:
+@contextmanager
+def spill_directory() -> Iterator[str]:
     """A private directory for the bucket files under TMPDIR (SLG0611 when it cannot be
-    made); removed with everything in it when the audit ends, however it ends."""
+    made); removed with everything in it when the audit ends, however it ends: on errors,
+    Ctrl-C, and (in the main thread, where signal handlers run) SIGTERM, which raises
+    SystemExit meanwhile instead of ending the process on the spot."""
     try:
-        return tempfile.TemporaryDirectory(prefix="slang-spill-", ignore_cleanup_errors=True)
+        tmp = tempfile.TemporaryDirectory(prefix="slang-spill-", ignore_cleanup_errors=True)
     except OSError as exc:
         raise SlangError([spill_failed(tempfile.gettempdir(), exc)]) from None
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
+    try:
+        yield tmp.name
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+        tmp.cleanup()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import gc
+import os
 import random
+import signal
 import tempfile
 import weakref
 from pathlib import Path
@@ -304,6 +306,29 @@ def test_spill_files_are_removed_on_errors_and_ctrl_c(
     with pytest.raises(KeyboardInterrupt):
         audit(model, data, engine_options=STREAM, **KW)
     assert spill_dirs(spills) == []
+
+
+def test_spill_files_are_removed_on_sigterm(keyed: tuple[slang.Model, dict[str, Any]],
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    """SIGTERM (a CI job cancelled, `kill`) ends the audit through SystemExit, so that the
+    spill directory is removed; the previous handler is back afterwards."""
+    model, data = keyed
+    spills = tmp_path / "spill"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminated(self: Executor, ev: Any, p: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the audit")
+
+    monkeypatch.setattr(Executor, "measure", terminated)
+    with pytest.raises(SystemExit) as exc:
+        audit(model, data, engine_options=STREAM, **KW)
+    assert exc.value.code == 128 + signal.SIGTERM
+    assert spill_dirs(spills) == []
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_an_unwritable_spill_directory_is_slg0611(keyed: tuple[slang.Model, dict[str, Any]],
