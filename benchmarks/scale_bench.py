@@ -331,6 +331,7 @@ class Measured:
     largest: int  # bytes: GNU time's maximum resident set size (the largest one process)
     tree_peak: int  # bytes: the largest sum of the tree's RSS seen while polling
     processes: int  # processes seen in the tree (Spark: Python driver, JVM, ...)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and the end
 
 
 class TreeSampler(threading.Thread):
@@ -386,6 +387,7 @@ def run_measured(cmd: Sequence[str], log: Path, env: dict[str, str] | None = Non
     gnu = os.access(ab.TIME_V, os.X_OK)
     report = log.with_suffix(".time")
     argv = [ab.TIME_V, "-v", "-o", str(report), *cmd] if gnu else list(cmd)
+    load0 = os.getloadavg()[0]
     with open(log, "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -412,7 +414,7 @@ def run_measured(cmd: Sequence[str], log: Path, env: dict[str, str] | None = Non
         largest = int(field_("Maximum resident set size (kbytes)")) * 1024
     cpu = max(cpu, sum(sampler.cpu.values()))
     return Measured(wall, cpu, max(largest, sampler.peak), largest, sampler.peak,
-                    len(sampler.seen))
+                    len(sampler.seen), (load0, os.getloadavg()[0]))
 
 
 def slang_streams() -> bool:
@@ -495,16 +497,22 @@ def versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             return "not installed"
 
-    root = Path(__file__).resolve().parent.parent
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "?"
+    where = subprocess.run(  # the slang the children import (PYTHONPATH may point elsewhere)
+        [sys.executable, "-c", "import os, slang; print(os.path.dirname(slang.__file__))"],
+        capture_output=True, text=True, cwd="/").stdout.strip()
+    git = ["git", "-C", where or str(Path(__file__).resolve().parent)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "?"
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no", "--", "."],
+                           capture_output=True, text=True).stdout.strip()
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return {
-        "slang commit": commit, "python": platform.python_version(),
+        "slang": f"{where}, commit {commit}{' with local changes' if dirty else ''}",
+        "python": platform.python_version(),
         "pyarrow": version("pyarrow"), "numpy": version("numpy"), "duckdb": version("duckdb"),
         "pyspark": version("pyspark"), "java": java.splitlines()[0] if java else "?",
         "machine": f"{os.cpu_count()} CPUs ({cpu}), {gb(memory)} RAM, "
@@ -514,12 +522,14 @@ def versions() -> dict[str, str]:
 
 def table(rows: Sequence[Row], out: Out) -> None:
     out("| process | rows | runs | wall (median) | CPU (median) | peak RSS (max) | "
-        "largest process | tree sum |")
-    out("|---|---|---|---|---|---|---|---|")
+        "largest process | tree sum | load at start -> end |")
+    out("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        loads = ", ".join(f"{m.load[0]:.1f} -> {m.load[1]:.1f}" for m in r.runs)
         out(f"| `{r.label}` | {r.rows / 1e6:g} M | {len(r.runs)} | {r.median('wall'):.1f} s | "
             f"{r.median('cpu'):.1f} s | {gb(max(m.peak for m in r.runs))} | "
-            f"{gb(max(m.largest for m in r.runs))} | {gb(max(m.tree_peak for m in r.runs))} |")
+            f"{gb(max(m.largest for m in r.runs))} | {gb(max(m.tree_peak for m in r.runs))} | "
+            f"{loads} |")
 
 
 def ratio_line(a: Row, b: Row, out: Out) -> None:
