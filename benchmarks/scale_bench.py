@@ -66,6 +66,7 @@ MONTHS = [(dt.datetime(2026, m, 1, tzinfo=dt.UTC), dt.datetime(2026, m + 1, 1, t
           for m in (1, 2, 3)]  # UTC months: 31 + 28 + 31 = ab.DAYS days
 BOUND_BYTES = 2 * 1000**3  # the issue's bound on peak memory: 2 GB
 BYTES_PER_ROW_ON_DISK = 9.5  # snappy Parquet of these columns (measured: 8.8 B/row)
+SPILL_BYTES_PER_ROW = 32  # temporary files of a streamed audit (measured: ~30 B/row, arrow)
 DEFAULT_CACHE = Path(os.environ.get("SLANG_BENCH_CACHE",
                                     Path.home() / ".cache" / "slang-bench" / "scale"))
 US = ab.US
@@ -255,18 +256,19 @@ def gb(n: float) -> str:
 
 
 def check_disk(cache: Path, rows_missing: int, spill_rows: int) -> None:
-    """Refuse to start when the disk cannot hold the missing shards and DuckDB's spill (its
-    sorted copy of the scan, ~22 B/row, in the temporary directory) with 2 GB to spare."""
+    """Refuse to start when the disk cannot hold the missing shards and the engines' spill
+    files in the temporary directory (measured: the Arrow engine's ~30 B/row, DuckDB's sorted
+    copy of the scan less) with 2 GB to spare."""
     cache.mkdir(parents=True, exist_ok=True)
     need = int(rows_missing * BYTES_PER_ROW_ON_DISK)
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
     free_cache = shutil.disk_usage(cache).free
     free_tmp = shutil.disk_usage(tmp).free
-    spill = spill_rows * 22
+    spill = spill_rows * SPILL_BYTES_PER_ROW
     same = os.stat(cache).st_dev == os.stat(tmp).st_dev
     print(f"disk: {gb(free_cache)} free at {cache}" +
           ("" if same else f", {gb(free_tmp)} free at {tmp}") +
-          f"; new data needs ~{gb(need)}, DuckDB may spill up to ~{gb(spill)}")
+          f"; new data needs ~{gb(need)}, the engines may spill up to ~{gb(spill)}")
     short = free_cache < need + spill + 2e9 if same else \
         free_cache < need + 2e9 or free_tmp < spill + 2e9
     if short:
@@ -330,6 +332,7 @@ class Measured:
     peak: int  # bytes: the larger of the largest process's peak and the polled tree sum
     largest: int  # bytes: GNU time's maximum resident set size (the largest one process)
     tree_peak: int  # bytes: the largest sum of the tree's RSS seen while polling
+    temp_disk: int  # bytes: how far the free space of $TMPDIR's file system fell (approx.)
     processes: int  # processes seen in the tree (Spark: Python driver, JVM, ...)
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and the end
 
@@ -347,6 +350,9 @@ class TreeSampler(threading.Thread):
         self.cpu: dict[int, float] = {}
         self.seen: set[int] = set()
         self.tick = os.sysconf("SC_CLK_TCK")
+        self.tmp = os.environ.get("TMPDIR", "/tmp")
+        self.free0 = shutil.disk_usage(self.tmp).free
+        self.least_free = self.free0
 
     def _tree(self) -> list[int]:
         out, todo = [], [self.root]
@@ -378,6 +384,7 @@ class TreeSampler(threading.Thread):
                 self.cpu[pid] = (int(fields[11]) + int(fields[12])) / self.tick
                 self.seen.add(pid)
             self.peak = max(self.peak, total)
+            self.least_free = min(self.least_free, shutil.disk_usage(self.tmp).free)
             self.stop.wait(self.interval)
 
 
@@ -414,7 +421,8 @@ def run_measured(cmd: Sequence[str], log: Path, env: dict[str, str] | None = Non
         largest = int(field_("Maximum resident set size (kbytes)")) * 1024
     cpu = max(cpu, sum(sampler.cpu.values()))
     return Measured(wall, cpu, max(largest, sampler.peak), largest, sampler.peak,
-                    len(sampler.seen), (load0, os.getloadavg()[0]))
+                    sampler.free0 - sampler.least_free, len(sampler.seen),
+                    (load0, os.getloadavg()[0]))
 
 
 def slang_streams() -> bool:
@@ -463,7 +471,7 @@ def run_engine(label: str, engine: str, rows: int, estate: Path, data: Path, scr
                          scratch / f"{label}-{i}.stderr")
         say(f"    wall {m.wall:.1f} s, CPU {m.cpu:.1f} s, peak RSS {gb(m.peak)}"
             f" (largest process {gb(m.largest)}, tree {gb(m.tree_peak)}, "
-            f"{m.processes} processes)")
+            f"{m.processes} processes), temporary disk ~{gb(m.temp_disk)}")
         row.runs.append(m)
     return row
 
@@ -522,14 +530,14 @@ def versions() -> dict[str, str]:
 
 def table(rows: Sequence[Row], out: Out) -> None:
     out("| process | rows | runs | wall (median) | CPU (median) | peak RSS (max) | "
-        "largest process | tree sum | load at start -> end |")
-    out("|---|---|---|---|---|---|---|---|---|")
+        "largest process | tree sum | temp disk | load at start -> end |")
+    out("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         loads = ", ".join(f"{m.load[0]:.1f} -> {m.load[1]:.1f}" for m in r.runs)
         out(f"| `{r.label}` | {r.rows / 1e6:g} M | {len(r.runs)} | {r.median('wall'):.1f} s | "
             f"{r.median('cpu'):.1f} s | {gb(max(m.peak for m in r.runs))} | "
             f"{gb(max(m.largest for m in r.runs))} | {gb(max(m.tree_peak for m in r.runs))} | "
-            f"{loads} |")
+            f"~{gb(max(m.temp_disk for m in r.runs))} | {loads} |")
 
 
 def ratio_line(a: Row, b: Row, out: Out) -> None:
@@ -680,7 +688,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out()
     out("Peak RSS is the larger of GNU time's maximum resident set size (the largest single "
         "process) and the largest sum of the process tree's RSS polled every 50 ms (Spark's "
-        "JVM is a child of the Python driver). CPU is user + system time of the tree.")
+        "JVM is a child of the Python driver). CPU is user + system time of the tree. Temp "
+        "disk is how far the free space of $TMPDIR's file system fell during the run (spill "
+        "files; approximate on a shared machine).")
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text("\n".join(out.lines) + "\n")
