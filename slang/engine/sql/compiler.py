@@ -536,12 +536,15 @@ class EventQuery:
     def origin(self) -> int:
         return 0 if self.time_range is None else self.time_range[0]
 
-    def rows(self, counted: exp.Expression, carry: tuple[str, ...] = ()) -> exp.Select:
+    def rows(self, counted: exp.Expression, carry: tuple[str, ...] = (),
+             within: tuple[float, float] | None = None) -> exp.Select:
         """One row per (event, evaluation) in that evaluation's counted time: `i`, period
         `p`, available `a`, `g` (good), `u` (a usable value: not available, finite), `x` (a
         counted row whose value cannot be used), `v` (the value as DOUBLE), `k` (slice), and
         the counted-time table's `carry` columns (per evaluation and period: a percentile's
         grid and wanted ranges ride along the join instead of needing one of their own).
+        `within` keeps only rows whose value lies in [lo, hi] before the join (a superset of
+        the wanted ranges: rows outside cannot be picked).
         Only rows meeting the total's condition reach the join: every aggregate counts only
         them."""
         d = self.dialect
@@ -555,6 +558,10 @@ class EventQuery:
             where = exp.and_(exp.In(this=col("__key"), expressions=[
                 string(k) for k in self.keys]), where)
         where = exp.and_(where, self.lowering.condition(self.condition))
+        if within is not None:
+            value = d.op("ToDouble", self.value_expr())
+            where = exp.and_(where, exp.GTE(this=value, expression=double(within[0])),
+                             exp.LTE(this=value.copy(), expression=double(within[1])))
         outs = [exp.alias_(t, ident("t")),
                 exp.alias_(self._bucket(col("__t")), ident("w")),
                 exp.alias_(self.lowering.condition(self.good) if self.good is not None
@@ -700,34 +707,36 @@ class EventQuery:
             exp.alias_(exp.Subquery(this=bucketed), ident("ub"))
         ).group_by(*[col(k) for k in keys], col("b"))
 
-    def bucket_values(self, counted: exp.Expression,
-                      wanted: exp.Expression | None = None) -> exp.Select:
+    def bucket_values(self, counted: exp.Expression, wanted: exp.Expression | None = None,
+                      within: tuple[float, float] | None = None) -> exp.Select:
         """Second step: the distinct usable values, with their counts, inside the value
         ranges of the buckets that hold wanted ranks; the caller orders them and picks the
         rank within the bucket. The ranges ride along the counted-time table (`vlo1`, `vhi1`,
         `vlo2`, `vhi2` per evaluation and period: two ranks at most), or, for slices, come
-        from a table `wanted` (i, p, k, vlo, vhi) joined on the group."""
+        from a table `wanted` (i, p, k, vlo, vhi) joined on the group. `within` (the least
+        and greatest of those ranges) filters rows before the join, so that the join's
+        residual range tests run on a few rows."""
         keys = self.group_keys()
         v = col("v", ROWS)
 
-        def within(lo: exp.Expression, hi: exp.Expression) -> exp.Expression:
+        def inside(lo: exp.Expression, hi: exp.Expression) -> exp.Expression:
             return exp.Paren(this=exp.and_(exp.GTE(this=v.copy(), expression=lo),
                                            exp.LTE(this=v.copy(), expression=hi)))
 
         if wanted is None:
             source = exp.select(*[col(k) for k in keys], exp.alias_(col("v"), ident("v"))).from_(
                 exp.alias_(exp.Subquery(this=self.rows(
-                    counted, ("vlo1", "vhi1", "vlo2", "vhi2"))), ident(ROWS))
+                    counted, ("vlo1", "vhi1", "vlo2", "vhi2"), within)), ident(ROWS))
             ).where(exp.and_(col("u", ROWS), exp.or_(
-                within(col("vlo1", ROWS), col("vhi1", ROWS)),
-                within(col("vlo2", ROWS), col("vhi2", ROWS)))))
+                inside(col("vlo1", ROWS), col("vhi1", ROWS)),
+                inside(col("vlo2", ROWS), col("vhi2", ROWS)))))
         else:
             w = "w"
             on = exp.and_(*[exp.EQ(this=col(k, ROWS), expression=col(k, w)) for k in keys],
-                          within(col("vlo", w), col("vhi", w)))
+                          inside(col("vlo", w), col("vhi", w)))
             source = exp.select(*[exp.alias_(col(k, ROWS), ident(k)) for k in keys],
                                 exp.alias_(v.copy(), ident("v"))).from_(
-                exp.alias_(exp.Subquery(this=self.rows(counted)), ident(ROWS))
+                exp.alias_(exp.Subquery(this=self.rows(counted, within=within)), ident(ROWS))
             ).join(exp.alias_(wanted, ident(w)), on=on).where(col("u", ROWS))
         return exp.select(*[col(k) for k in keys], col("v"),
                           exp.alias_(exp.Count(this=exp.Star()), ident("c"))).from_(

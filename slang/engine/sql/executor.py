@@ -300,6 +300,8 @@ class SqlExecutor(Executor):
             buckets = _Buckets(self.backend.fetch(q.order_buckets(relation)),
                                len(q.group_keys()))
         wanted, where = buckets.locate(ranks)
+        vlo, vhi = wanted.column("vlo").to_numpy(), wanted.column("vhi").to_numpy()
+        within = (float(vlo.min()), float(vhi.max()))
         if q.slice_us is None:
             ranges: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
             for row in wanted.to_pylist():
@@ -308,10 +310,10 @@ class SqlExecutor(Executor):
                 ranges[f"vlo{n}"][key], ranges[f"vhi{n}"][key] = row["vlo"], row["vhi"]
             carried = {c: (ranges[c], None) for c in ("vlo1", "vhi1", "vlo2", "vhi2")}
             with self._bound(_carrying(table, carried)) as relation:
-                values = self.backend.fetch(q.bucket_values(relation))
+                values = self.backend.fetch(q.bucket_values(relation, within=within))
         else:
             with self._bound(wanted) as relation:
-                values = self.backend.fetch(q.bucket_values(counted, relation))
+                values = self.backend.fetch(q.bucket_values(counted, relation, within))
         return _order_statistics(ranks, where, values, buckets.keys, ind)
 
     @contextlib.contextmanager
