@@ -587,8 +587,9 @@ def _stderr_console() -> Any:
               "memory (pip install 'slang[duckdb]'); spark: SQL on a Spark session "
               "(pip install 'slang[spark]'). The results are the same.")
 @click.option("--memory-limit", metavar="SIZE",
-              help="arrow: the memory budget (default a quarter of physical memory): data "
-              "estimated larger is streamed, partitioned by key, through files under TMPDIR; "
+              help="arrow: the memory budget (default a quarter of RAM or of the container's "
+              "limit): data estimated larger is streamed, partitioned by key, through files "
+              "under TMPDIR; "
               "duckdb: the memory DuckDB may use before spilling to disk. E.g. 2GB, 512MB.")
 @click.option("--threads", type=click.IntRange(min=1), metavar="N",
               help="duckdb: worker threads (default: DuckDB's, one per core).")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from slang.diagnostics import SlangError, error
 from slang.syntax.span import COMMAND_LINE_SPAN
@@ -53,14 +54,33 @@ def parse_size(text: str) -> int:
     return int(size)
 
 
+# Where a container's memory limit is (cgroup v2, then v1): a process in a container with a
+# 4 GB limit on a 64 GB host sees 64 GB of physical memory.
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def cgroup_limit_bytes() -> int | None:
+    """The memory limit of this process's control group, None when there is none."""
+    for path in CGROUP_LIMITS:
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:  # v1 writes "no limit" as ~2**63
+            return int(text)
+        return None
+    return None
+
+
 def memory_budget(memory_limit: str | None) -> int:
-    """The Arrow engine's budget in bytes: `--memory-limit`, else a quarter of physical memory
-    (4 GB where that is unknown). A limit that is not a size is SLG0610."""
+    """The Arrow engine's budget in bytes: `--memory-limit`, else a quarter of the memory this
+    process may have (physical memory, or the container's limit when lower; 4 GB where neither
+    is known). A limit that is not a size is SLG0610."""
     if memory_limit is None:
         from slang.engine.data import physical_memory_bytes
 
-        total = physical_memory_bytes()
-        return int(total * DEFAULT_FRACTION) if total else 4 * 1000**3
+        known = [n for n in (physical_memory_bytes(), cgroup_limit_bytes()) if n]
+        return int(min(known) * DEFAULT_FRACTION) if known else 4 * 1000**3
     try:
         return parse_size(memory_limit)
     except ValueError:

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 import slang
 from slang.diagnostics import SlangError
-from slang.engine import spill, streaming
+from slang.engine import budget, spill, streaming
 from slang.engine.arrow import Executor
 from slang.engine.audit import PeriodChoice, audit
 from slang.engine.budget import bucket_count, fits_in_memory, memory_budget, parse_size
@@ -381,12 +381,32 @@ def test_a_bad_memory_limit_is_slg0610() -> None:
     assert (d.code, d.message) == ("SLG0610", "--memory-limit `lots` is not a size")
 
 
-def test_the_default_budget_is_a_quarter_of_physical_memory() -> None:
+def test_the_default_budget_is_a_quarter_of_physical_memory(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from slang.engine.data import physical_memory_bytes
 
     total = physical_memory_bytes()
     assert total is not None
+    monkeypatch.setattr(budget, "CGROUP_LIMITS", ())
     assert memory_budget(None) == total // 4
+
+
+@pytest.mark.parametrize(("text", "limit"), [
+    ("4000000000\n", 4_000_000_000),  # cgroup v2 memory.max, or v1 memory.limit_in_bytes
+    ("max\n", None),  # v2 without a limit
+    ("9223372036854771712\n", None),  # v1 without a limit
+])
+def test_a_containers_limit_lowers_the_default_budget(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, limit: int | None) -> None:
+    from slang.engine.data import physical_memory_bytes
+
+    (tmp_path / "memory.max").write_text(text)
+    monkeypatch.setattr(budget, "CGROUP_LIMITS", (str(tmp_path / "missing"),
+                                                 str(tmp_path / "memory.max")))
+    assert budget.cgroup_limit_bytes() == limit
+    total = physical_memory_bytes()
+    assert total is not None
+    assert memory_budget(None) == min(total, limit or total) // 4
 
 
 def test_in_memory_or_streamed_and_how_many_buckets() -> None:
