@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -111,6 +111,27 @@ class DuckDBBackend:
             return self.con.sql(sql).to_arrow_table()  # type: ignore[no-any-return]
         except self._duckdb.Error as exc:
             raise engine_failed("duckdb", str(exc).splitlines()[0]) from None
+
+    def scan_in_order(self, query: exp.Expression,
+                      sink: Callable[[pa.RecordBatch], bool]) -> None:
+        """Feed `query`'s rows to `sink` a batch at a time, in the order the files hold them
+        (insertion order is kept for this query only); `sink` returns False to stop. Memory:
+        one batch."""
+        sql = self.dialect.render(query)
+        try:
+            self.con.execute("SET preserve_insertion_order = true")
+            rel = self.con.sql(sql)
+            # to_arrow_reader since DuckDB 1.4; fetch_record_batch before (now deprecated)
+            reader = rel.to_arrow_reader(1 << 18) if hasattr(rel, "to_arrow_reader") \
+                else rel.fetch_record_batch(1 << 18)
+            for batch in reader:
+                if not sink(batch):
+                    break
+            reader.close()
+        except self._duckdb.Error as exc:
+            raise engine_failed("duckdb", str(exc).splitlines()[0]) from None
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
 
     def _run(self, query: exp.Expression) -> Any:
         sql = self.dialect.render(query)

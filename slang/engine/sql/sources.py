@@ -36,6 +36,7 @@ from slang.engine.data import (
     DataEvidence,
     _check_schema,
     _Ctx,
+    _EventCoverage,
     _needed,
     _seconds,
     _value_type,
@@ -246,15 +247,36 @@ def _event_evidence(backend: Backend, source: m.Source, relation: exp.Expression
     elif kept_n == 1:
         cov = Coverage(rfc3339_us(row["first"]), rfc3339_us(row["last"]), 0)
     else:
-        prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[t.copy()]),
-                          order=exp.Order(expressions=[exp.Ordered(this=t.copy())]))
-        steps = exp.select(exp.alias_(exp.Sub(this=t.copy(), expression=prev), ident("step"))
-                           ).from_(relation).where(kept.copy())
-        gap = backend.fetch(exp.select(exp.alias_(exp.Max(this=col("step")), ident("gap")))
-                            .from_(exp.alias_(exp.Subquery(this=steps), ident("steps"))))
-        cov = Coverage(rfc3339_us(row["first"]), rfc3339_us(row["last"]),
-                       _seconds(int(gap.column("gap")[0].as_py())))
+        gap = _gap_in_file_order(backend, relation, kept.copy())
+        if gap is None:
+            prev = exp.Window(this=exp.Anonymous(this="LAG", expressions=[t.copy()]),
+                              order=exp.Order(expressions=[exp.Ordered(this=t.copy())]))
+            steps = exp.select(exp.alias_(exp.Sub(this=t.copy(), expression=prev),
+                                          ident("step"))).from_(relation).where(kept.copy())
+            got = backend.fetch(exp.select(exp.alias_(exp.Max(this=col("step")), ident("gap")))
+                                .from_(exp.alias_(exp.Subquery(this=steps), ident("steps"))))
+            gap = int(got.column("gap")[0].as_py())
+        cov = Coverage(rfc3339_us(row["first"]), rfc3339_us(row["last"]), _seconds(gap))
     return int(row["rows"] or 0), dict(sorted(skipped.items())), cov
+
+
+def _gap_in_file_order(backend: Backend, relation: exp.Expression, kept: exp.Expression
+                       ) -> int | None:
+    """The largest gap between consecutive kept instants when the files hold them in time
+    order (the usual case for logs): one streaming pass, as the Arrow reader checks it
+    (`_EventCoverage`), instead of sorting every instant. None when the backend cannot stream
+    in file order or the instants are not in order: the caller sorts."""
+    scan = getattr(backend, "scan_in_order", None)
+    if scan is None:
+        return None
+    seen = _EventCoverage()
+
+    def sink(batch: pa.RecordBatch) -> bool:
+        seen.add(pa.chunked_array([batch.column(0).cast(pa.int64())]))
+        return seen.in_order
+
+    scan(exp.select(col("__t")).from_(relation).where(kept), sink)
+    return seen.gap if seen.in_order else None
 
 
 def _interval_evidence(backend: Backend, source: m.Source, relation: exp.Expression,
