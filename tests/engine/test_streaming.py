@@ -497,3 +497,30 @@ def test_what_is_held_in_memory_is_checked_against_the_limit(
     [d] = exc.value.diagnostics
     assert d.code == "SLG0608"
     assert "source `incidents`" in d.message and "the budget is 1.0 MB" in d.message
+
+
+def test_data_errors_are_the_same_when_streamed(keyed: tuple[slang.Model, dict[str, Any]],
+                                                tmp_path: Path) -> None:
+    """A missing file (no estimate: the audit falls back to reading in memory, which says
+    why) and a missing column (found while streaming) are the in-memory diagnostics."""
+    model, data = keyed
+    missing = {**data, "requests": tmp_path / "nowhere.parquet"}
+    pq.write_table(pa.table({"ts": pa.array([dt.datetime(2026, 10, 5, tzinfo=dt.UTC)]),
+                             "service": ["alpha"]}), tmp_path / "narrow.parquet")
+    narrow = {**data, "requests": tmp_path / "narrow.parquet"}
+    for bound in (missing, narrow):
+        errors = []
+        for options in (None, STREAM):
+            with pytest.raises(SlangError) as exc:
+                audit(model, bound, engine_options=options, **KW)
+            errors.append([(d.code, d.message) for d in exc.value.diagnostics])
+        assert errors[0] == errors[1]
+    assert errors[0][0][0] == "SLG0605"
+
+
+def test_other_formats_are_estimated_by_their_size(tmp_path: Path) -> None:
+    (tmp_path / "estate.sla").write_text(estate_text(["alpha"]))
+    model = slang.load([str(tmp_path / "estate.sla")])
+    (tmp_path / "r.csv").write_text("ts,service,status\n2026-10-01T00:00:00Z,alpha,200\n")
+    size = (tmp_path / "r.csv").stat().st_size
+    assert estimate_source(model.sources["requests"], tmp_path / "r.csv", ["status"]) == size
