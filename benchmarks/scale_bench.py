@@ -347,6 +347,7 @@ class TreeSampler(threading.Thread):
         self.root, self.skip_root, self.interval = root, skip_root, interval
         self.stop = threading.Event()
         self.peak = 0
+        self.hwm = 0  # the largest VmHWM of one process (without GNU time: the largest one)
         self.cpu: dict[int, float] = {}
         self.seen: set[int] = set()
         self.tick = os.sysconf("SC_CLK_TCK")
@@ -354,17 +355,36 @@ class TreeSampler(threading.Thread):
         self.free0 = shutil.disk_usage(self.tmp).free
         self.least_free = self.free0
 
+    def _children(self) -> dict[int, list[int]]:
+        """Every process's children: from /proc/PID/task/TID/children where the kernel has
+        them (CONFIG_PROC_CHILDREN), else from the parent field of every /proc/PID/stat."""
+        if os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+            return {}
+        kids: dict[int, list[int]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    ppid = int(Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                kids.setdefault(ppid, []).append(int(name))
+        return kids
+
     def _tree(self) -> list[int]:
+        scanned = self._children()
         out, todo = [], [self.root]
         while todo:
             pid = todo.pop()
             out.append(pid)
-            try:
-                for task in os.listdir(f"/proc/{pid}/task"):
-                    text = Path(f"/proc/{pid}/task/{task}/children").read_text()
-                    todo.extend(int(c) for c in text.split())
-            except OSError:
-                continue
+            if not scanned:
+                try:
+                    for task in os.listdir(f"/proc/{pid}/task"):
+                        text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+                        todo.extend(int(c) for c in text.split())
+                except OSError:
+                    continue
+            else:
+                todo.extend(scanned.get(pid, []))
         return out
 
     def run(self) -> None:
@@ -380,6 +400,8 @@ class TreeSampler(threading.Thread):
                     continue
                 hit = re.search(r"VmRSS:\s+(\d+) kB", status)
                 total += int(hit.group(1)) * 1024 if hit else 0
+                hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
+                self.hwm = max(self.hwm, int(hwm.group(1)) * 1024 if hwm else 0)
                 fields = stat.rsplit(")", 1)[1].split()
                 self.cpu[pid] = (int(fields[11]) + int(fields[12])) / self.tick
                 self.seen.add(pid)
@@ -408,8 +430,10 @@ def run_measured(cmd: Sequence[str], log: Path, env: dict[str, str] | None = Non
     if code != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(cmd[:4])} ... failed ({code}):\n{tail}")
+    # Without GNU time: not wait4's ru_maxrss, which Linux carries over from the forking
+    # parent across exec, but the largest VmHWM polled
     cpu = usage.ru_utime + usage.ru_stime
-    largest = usage.ru_maxrss * 1024
+    largest = sampler.hwm
     if gnu:
         text = report.read_text()
 

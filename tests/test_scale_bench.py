@@ -9,6 +9,7 @@ import copy
 import datetime as dt
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,19 @@ def test_arrow_and_duckdb_agree_on_the_benchmark_data(bench: dict[str, Path]) ->
     found = sb.agreement(arrow, duck)
     assert found.ok, found.problems[:10]
     assert found.statuses.get("breached", 0) > 0 and found.statuses.get("met", 0) > 0
+
+
+def test_peak_memory_counts_the_children_nobody_waits_for(tmp_path: Path) -> None:
+    """Spark's JVM is a child of the Python driver that GNU time does not see: the harness
+    sums the RSS of the whole process tree. Here a parent of ~10 MB leaves a child holding
+    ~150 MB running when it exits, as a driver leaves its JVM to die."""
+    child = "import time; x = bytearray(150_000_000); time.sleep(1.5)"
+    parent = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]);"
+              " time.sleep(1.0)")
+    m = sb.run_measured([sys.executable, "-c", parent], tmp_path / "run.stderr")
+    assert m.processes >= 2
+    assert m.tree_peak >= 150_000_000  # the child's bytes, which the parent's own peak lacks
+    assert m.peak >= m.tree_peak and m.peak >= m.largest
+    if os.access(ab.TIME_V, os.X_OK):  # GNU time sees the parent alone
+        assert m.largest < 100_000_000
+    assert m.wall >= 1.0 and m.cpu >= 0
