@@ -171,16 +171,18 @@ def _audit_sql(model: m.Model, data: Mapping[str, str | os.PathLike[str]], *,
     """The audit on a SQL engine (slang.engine.sql): the same report; the backend is closed
     when it is done, so no executor outlives it."""
     from slang.engine.sql.run import open_backend, sql_executor
+    from slang.engine.termination import sigterm_exits
 
     as_of, plan, periods = _prepare(model, choice, as_of, include_drafts)
-    backend = open_backend(engine, options)
-    try:
-        executor, evidence = sql_executor(backend, plan, data, periods, to_us(as_of))
-        return _report(model, plan, periods,
-                       [(executor, plan.evaluations)],  # type: ignore[list-item]
-                       evidence, as_of, progress)
-    finally:
-        backend.close()
+    with sigterm_exits():  # a cancelled audit still closes the backend: its spill goes too
+        backend = open_backend(engine, options)
+        try:
+            executor, evidence = sql_executor(backend, plan, data, periods, to_us(as_of))
+            return _report(model, plan, periods,
+                           [(executor, plan.evaluations)],  # type: ignore[list-item]
+                           evidence, as_of, progress)
+        finally:
+            backend.close()
 
 
 def unbound_table(src: m.Source, formats: str) -> Diagnostic:

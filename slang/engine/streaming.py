@@ -19,9 +19,7 @@ directory is removed when the audit ends, also on errors and Ctrl-C.
 from __future__ import annotations
 
 import os
-import signal
 import tempfile
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from slang.engine.arrow import Executor, PreparedScan, ScanBuilder
 from slang.engine.budget import bucket_count, fits_in_memory
 from slang.engine.periods import PeriodInstance
 from slang.engine.spill import BucketMap, PartitionSink, spill_failed
+from slang.engine.termination import sigterm_exits
 from slang.plan.plan import Evaluation, Plan
 from slang.semantics import model as m
 
@@ -164,21 +163,13 @@ def _passes(plan: Plan, buckets: BucketMap, held: dict[str, PreparedScan],
 def spill_directory() -> Iterator[str]:
     """A private directory for the bucket files under TMPDIR (SLG0611 when it cannot be
     made); removed with everything in it when the audit ends, however it ends: on errors,
-    Ctrl-C, and (in the main thread, where signal handlers run) SIGTERM, which raises
-    SystemExit meanwhile instead of ending the process on the spot."""
+    Ctrl-C, and SIGTERM (see termination.py)."""
     try:
         tmp = tempfile.TemporaryDirectory(prefix="slang-spill-", ignore_cleanup_errors=True)
     except OSError as exc:
         raise SlangError([spill_failed(tempfile.gettempdir(), exc)]) from None
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
     try:
-        yield tmp.name
+        with sigterm_exits():
+            yield tmp.name
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
         tmp.cleanup()
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)

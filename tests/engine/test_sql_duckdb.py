@@ -235,3 +235,41 @@ def test_nan_is_neither_greater_nor_less_even_with_parquet_statistics(estate: Es
                     "latency_ms": [100.0, 300.0, float("nan")]}})
     assert (got["slow"]["good"], got["slow"]["total"]) == (1, 1)
     assert got["fast"]["measured"] == 1
+
+
+def test_a_cancelled_audit_removes_duckdbs_spill_directory(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    """SIGTERM (a CI job cancelled) ends the audit through SystemExit, so the backend is
+    closed and its database file and sort spill (gigabytes at scale) are removed."""
+    import os
+    import signal
+
+    from slang.engine.sql.executor import SqlExecutor
+
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminated(self: SqlExecutor, ev: Any, p: Any) -> Any:
+        assert [d.name[:13] for d in spills.iterdir()] == ["slang-duckdb-"]
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the audit")
+
+    monkeypatch.setattr(SqlExecutor, "measure", terminated)
+    case = KNOWN_AS_AVAILABLE_RATIO
+    d = tmp_path / "estate"
+    d.mkdir()
+    (d / "policy.sla").write_text(case.text())
+    for name, rows, schema in (("requests", case.events, EVENT_SCHEMA),
+                               ("incidents", case.incidents, INCIDENT_SCHEMA),
+                               ("maintenance", case.maintenance, MAINTENANCE_SCHEMA)):
+        write_table(rows, schema, d / f"{name}.parquet")
+    model = slang.load([str(d / "policy.sla")])
+    data = {t: d / f"{t}.parquet" for t in ("requests", "incidents", "maintenance")}
+    with pytest.raises(SystemExit) as exc:
+        audit(model, data, choice=PeriodChoice(date_from=case.date_from, date_to=case.date_to),
+              as_of=case.as_of, engine="duckdb")
+    assert exc.value.code == 128 + signal.SIGTERM
+    assert list(spills.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before
