@@ -30,7 +30,7 @@ from slang.engine.arrow import Executor, PreparedScan, ScanBuilder
 from slang.engine.budget import bucket_count, fits_in_memory
 from slang.engine.periods import PeriodInstance
 from slang.engine.spill import BucketMap, PartitionSink, spill_failed
-from slang.engine.termination import sigterm_exits
+from slang.engine.termination import sigterm_exits, uninterrupted
 from slang.plan.plan import Evaluation, Plan
 from slang.semantics import model as m
 
@@ -168,8 +168,9 @@ def spill_directory() -> Iterator[str]:
         tmp = tempfile.TemporaryDirectory(prefix="slang-spill-", ignore_cleanup_errors=True)
     except OSError as exc:
         raise SlangError([spill_failed(tempfile.gettempdir(), exc)]) from None
-    try:
-        with sigterm_exits():
+    with sigterm_exits():
+        try:
             yield tmp.name
-    finally:
-        tmp.cleanup()
+        finally:
+            with uninterrupted():
+                tmp.cleanup()

@@ -20,6 +20,7 @@ import sqlglot.expressions as exp
 
 from slang.engine.sql.backend import engine_failed, missing_extra
 from slang.engine.sql.compiler import Dialect, double, ident
+from slang.engine.termination import uninterrupted
 
 
 class DuckDBDialect(Dialect):
@@ -72,9 +73,12 @@ class DuckDBBackend:
             # live on disk under the buffer manager, so memory stays within memory_limit
             self.con = duckdb.connect(str(Path(self._spill) / "slang.duckdb"), config=config)
         except duckdb.Error as exc:
-            shutil.rmtree(self._spill, ignore_errors=True)
+            self._remove_spill()
             raise engine_failed("duckdb", str(exc), "check --memory-limit (e.g. 2GB) and "
                                 "--threads") from None
+        except BaseException:  # SIGTERM or Ctrl-C while connecting
+            self._remove_spill()
+            raise
 
     def bind_parquet(self, name: str, files: Sequence[Path]) -> exp.Expression:
         paths = exp.Array(expressions=[exp.Literal.string(str(f)) for f in files])
@@ -141,5 +145,14 @@ class DuckDBBackend:
             raise engine_failed("duckdb", str(exc).splitlines()[0]) from None
 
     def close(self) -> None:
-        self.con.close()
-        shutil.rmtree(self._spill, ignore_errors=True)
+        """Close and remove the spill directory, to the end even if SIGTERM arrives meanwhile
+        (closing checkpoints the database file, which can take seconds at scale)."""
+        with uninterrupted():
+            try:
+                self.con.close()
+            finally:
+                self._remove_spill()
+
+    def _remove_spill(self) -> None:
+        with uninterrupted():
+            shutil.rmtree(self._spill, ignore_errors=True)
