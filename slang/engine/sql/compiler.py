@@ -548,31 +548,7 @@ class EventQuery:
         Only rows meeting the total's condition reach the join: every aggregate counts only
         them."""
         d = self.dialect
-        t = col("__t")
-        where: exp.Expression = exp.Not(this=exp.Is(this=t.copy(), expression=exp.Null()))
-        if self.time_range is not None:
-            lo, hi = self.time_range
-            where = exp.and_(exp.GTE(this=t.copy(), expression=integer(lo)),
-                             exp.LT(this=t.copy(), expression=integer(hi)))
-        if self.keys is not None:
-            where = exp.and_(exp.In(this=col("__key"), expressions=[
-                string(k) for k in self.keys]), where)
-        where = exp.and_(where, self.lowering.condition(self.condition))
-        if within is not None:
-            value = d.op("ToDouble", self.value_expr())
-            where = exp.and_(where, exp.GTE(this=value, expression=double(within[0])),
-                             exp.LTE(this=value.copy(), expression=double(within[1])))
-        outs = [exp.alias_(t, ident("t")),
-                exp.alias_(self._bucket(col("__t")), ident("w")),
-                exp.alias_(self.lowering.condition(self.good) if self.good is not None
-                           else exp.false(), ident("g")),
-                exp.alias_(d.op("ToDouble", self.value_expr()) if self.column else exp.Null(),
-                           ident("v"))]
-        if self.keys is not None:
-            outs.insert(0, exp.alias_(col("__key"), ident("key")))
-        inner = exp.select(*outs).from_(
-            exp.alias_(exp.Subquery(this=self.scan), ident("scan"))
-            if isinstance(self.scan, exp.Select) else self.scan).where(where)
+        inner = self._scan_rows(within)
         r, c = "r", COUNTED
         a, v = col(A, c), col("v", r)
         ok = exp.and_(exp.Not(this=exp.Is(this=v, expression=exp.Null())),
@@ -596,6 +572,61 @@ class EventQuery:
             on.insert(0, exp.EQ(this=col(KEY, c), expression=col("key", r)))
         return exp.select(*out).from_(exp.alias_(exp.Subquery(this=inner), ident(r))).join(
             exp.alias_(counted, ident(c)), on=exp.and_(*on))
+
+    def _scan_rows(self, within: tuple[float, float] | None = None) -> exp.Select:
+        """The scan's rows in the batch's keys and time range meeting the total's condition,
+        before the join with the counted time: `key`, `t`, bucket `w`, `g`, `v`."""
+        d = self.dialect
+        t = col("__t")
+        where: exp.Expression = exp.Not(this=exp.Is(this=t.copy(), expression=exp.Null()))
+        if self.time_range is not None:
+            lo, hi = self.time_range
+            where = exp.and_(exp.GTE(this=t.copy(), expression=integer(lo)),
+                             exp.LT(this=t.copy(), expression=integer(hi)))
+        if self.keys is not None:
+            where = exp.and_(exp.In(this=col("__key"), expressions=[
+                string(k) for k in self.keys]), where)
+        where = exp.and_(where, self.lowering.condition(self.condition))
+        if within is not None:
+            value = d.op("ToDouble", self.value_expr())
+            where = exp.and_(where, exp.GTE(this=value, expression=double(within[0])),
+                             exp.LTE(this=value.copy(), expression=double(within[1])))
+        outs = [exp.alias_(t, ident("t")),
+                exp.alias_(self._bucket(col("__t")), ident("w")),
+                exp.alias_(self.lowering.condition(self.good) if self.good is not None
+                           else exp.false(), ident("g")),
+                exp.alias_(d.op("ToDouble", self.value_expr()) if self.column else exp.Null(),
+                           ident("v"))]
+        if self.keys is not None:
+            outs.insert(0, exp.alias_(col("__key"), ident("key")))
+        return exp.select(*outs).from_(
+            exp.alias_(exp.Subquery(this=self.scan), ident("scan"))
+            if isinstance(self.scan, exp.Select) else self.scan).where(where)
+
+    def column_range(self) -> exp.Select:
+        """The least and greatest value of the measured column over the whole scan, and the
+        rows: no filter, so that a backend may answer from file statistics (Parquet row
+        groups' minima and maxima). A superset of `value_range` when both are finite."""
+        d = self.dialect
+        v = d.op("ToDouble", self.value_expr())
+        return exp.select(exp.alias_(exp.Min(this=v), ident("lo")),
+                          exp.alias_(exp.Max(this=v.copy()), ident("hi")),
+                          exp.alias_(exp.Count(this=exp.Star()), ident("n"))).from_(
+            exp.alias_(exp.Subquery(this=self.scan), ident("scan"))
+            if isinstance(self.scan, exp.Select) else self.scan)
+
+    def value_range(self) -> exp.Select:
+        """The least and greatest finite value, and how many, of the batch's rows before the
+        join (a superset of every group's usable values): the percentile grid's range,
+        read without the join that `values` needs."""
+        d = self.dialect
+        v = col("v")
+        return exp.select(exp.alias_(exp.Min(this=v), ident("lo")),
+                          exp.alias_(exp.Max(this=v.copy()), ident("hi")),
+                          exp.alias_(exp.Count(this=v.copy()), ident("n"))).from_(
+            exp.alias_(exp.Subquery(this=self._scan_rows()), ident("sr"))
+        ).where(exp.and_(exp.Not(this=exp.Is(this=v.copy(), expression=exp.Null())),
+                         d.op("IsFinite", v.copy())))
 
     def value_expr(self) -> exp.Expression:
         assert self.column is not None
@@ -682,26 +713,32 @@ class EventQuery:
         """The order bucket of a value in its group's grid (`lo`, `sc`, carried from the
         counted-time table): floor((v - lo) * sc). Every step is a correctly rounded
         floating-point operation, hence non-decreasing in v: buckets are in value order. The
-        grid keeps the result within a few thousand of 0 (`executor._grids`)."""
+        grid keeps the result within a few thousand of 0 (`executor._grid`)."""
         d = self.dialect
         return d.op("ToBigint", d.op("Floor", exp.Mul(this=exp.Paren(this=exp.Sub(
             this=v, expression=col("lo"))), expression=col("sc"))))
 
     def order_buckets(self, counted: exp.Expression) -> exp.Select:
-        """First step of an exact percentile without sorting rows: per group and bucket of
-        the group's grid (`counted` carries `lo` and `sc` per evaluation and period, from the
-        group's minimum and maximum), how many usable values it holds and the least and
-        greatest of them; a hash aggregate with a few hundred buckets per group. The caller
-        accumulates the counts in bucket order and finds the bucket that holds each wanted
-        rank: since buckets follow value order, its values are exactly the group's values
-        between its least and greatest."""
+        """First step of an exact percentile without sorting rows, and the `values` query's
+        numbers at once (one pass over the data fewer): per group and bucket of the batch's
+        grid (`counted` carries `lo` and `sc`, from the column's range; null for a row
+        without a usable value), the rows counted, the usable values (`c`) and those
+        skipped, and the least and greatest value (usable ones wherever `c` > 0: the null
+        bucket's are not); a hash aggregate with a few hundred buckets per group. The caller
+        sums a group's buckets for its `values` numbers, accumulates the counts in bucket
+        order and finds the bucket that holds each wanted rank: since buckets follow value
+        order, its values are exactly the group's values between its least and greatest."""
+        d = self.dialect
         keys = self.group_keys()
-        bucketed = exp.select(*[col(k) for k in keys], col("v"),
-                              exp.alias_(self._grid(col("v")), ident("b"))).from_(
-            exp.alias_(exp.Subquery(this=self.rows(counted, ("lo", "sc"))), ident(ROWS))
-        ).where(col("u"))
+        use = col("u")
+        bucket = exp.Case(ifs=[exp.If(this=use, true=self._grid(col("v")))])
+        bucketed = exp.select(*[col(k) for k in keys], col("a"), col("u"), col("x"), col("v"),
+                              exp.alias_(bucket, ident("b"))).from_(
+            exp.alias_(exp.Subquery(this=self.rows(counted, ("lo", "sc"))), ident(ROWS)))
         return exp.select(*[col(k) for k in keys], col("b"),
-                          exp.alias_(exp.Count(this=exp.Star()), ident("c")),
+                          exp.alias_(d.op("CountIf", exp.Not(this=col("a"))), ident("rows")),
+                          exp.alias_(exp.Count(this=col("b")), ident("c")),
+                          exp.alias_(d.op("CountIf", col("x")), ident("skipped")),
                           exp.alias_(exp.Min(this=col("v")), ident("vlo")),
                           exp.alias_(exp.Max(this=col("v")), ident("vhi"))).from_(
             exp.alias_(exp.Subquery(this=bucketed), ident("ub"))

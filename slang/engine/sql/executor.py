@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot.expressions as exp
 
 from slang.engine import intervals as iv
@@ -273,32 +274,38 @@ class SqlExecutor(Executor):
         if isinstance(inner, m.RatioIndicator):
             return _Results(counts=_rows_by_group(fetch(q.ratio(counted))))
         assert isinstance(inner, m.ValueIndicator)
+        if inner.function == "percentile":
+            return self._percentiles(q, inner, counted, table)
         out = _Results(counts=_rows_by_group(fetch(q.values(counted))))
         if inner.function in ("sum", "mean"):
             out.sums = _exact_sums(fetch(q.exact_sums(counted)))
-        elif inner.function == "percentile":
-            out.percentiles = self._percentiles(q, inner, counted, table, out.counts)
         return out
 
     def _percentiles(self, q: EventQuery, ind: m.ValueIndicator, counted: exp.Expression,
-                     table: pa.Table, counts: dict[Group, dict[str, Any]]
-                     ) -> dict[Group, Fraction]:
-        """Exact order statistics in two hash-aggregate passes, without sorting rows: the
-        counts per bucket of a grid over each group's values (`EventQuery.order_buckets`)
-        locate the bucket of each wanted rank; the distinct values inside those buckets only
-        (`bucket_values`) give the value. The grids and the wanted ranges ride along the
-        counted-time table (one join per pass, as for every aggregate); slices, whose groups
-        are finer than a piece, join a table of wanted ranges."""
+                     table: pa.Table) -> _Results:
+        """Exact order statistics in two hash-aggregate passes over the joined rows, without
+        sorting rows: the counts per bucket of a grid over the batch's values (its range
+        from `EventQuery.column_range`, answered from the files' statistics where the
+        backend can; `value_range`, a pass without the join, when the column holds
+        infinities or NaN) locate the bucket of each
+        wanted rank, and give each group's `values` numbers (rows, n, skipped, minimum,
+        maximum) too; the distinct values inside those buckets only (`bucket_values`) give
+        the value. The grid and the wanted ranges ride along the counted-time table (one
+        join per pass, as for every aggregate); slices, whose groups are finer than a piece,
+        join a table of wanted ranges."""
         assert self.backend is not None and ind.q is not None
-        ranks = _wanted_ranks(counts, ind)
-        if not ranks:
-            return {}
-        grids = _grids(counts)
-        lo = {k: g[0] for k, g in grids.items()}
-        sc = {k: g[1] for k, g in grids.items()}
-        with self._bound(_carrying(table, {"lo": (lo, 0.0), "sc": (sc, 0.0)})) as relation:
+        span = self.backend.fetch(q.column_range()).to_pylist()[0]
+        if not all(span[c] is not None and math.isfinite(span[c]) for c in ("lo", "hi")):
+            span = self.backend.fetch(q.value_range()).to_pylist()[0]  # NaN, infinities
+        groups = len(np.unique(_ints(table.column("i")) * (1 << 32) + _ints(table.column("p"))))
+        lo, sc = _grid(span["lo"], span["hi"], int(span["n"] or 0), groups)
+        with self._bound(_carrying(table, {"lo": ({}, lo), "sc": ({}, sc)})) as relation:
             buckets = _Buckets(self.backend.fetch(q.order_buckets(relation)),
                                len(q.group_keys()))
+        out = _Results(counts=buckets.group_values())
+        ranks = _wanted_ranks(out.counts, ind)
+        if not ranks:
+            return out
         wanted, where = buckets.locate(ranks)
         vlo, vhi = wanted.column("vlo").to_numpy(), wanted.column("vhi").to_numpy()
         within = (float(vlo.min()), float(vhi.max()))
@@ -314,7 +321,8 @@ class SqlExecutor(Executor):
         else:
             with self._bound(wanted) as relation:
                 values = self.backend.fetch(q.bucket_values(counted, relation, within))
-        return _order_statistics(ranks, where, values, buckets.keys, ind)
+        out.percentiles = _order_statistics(ranks, where, values, buckets.keys, ind)
+        return out
 
     @contextlib.contextmanager
     def _bound(self, table: pa.Table) -> Iterator[exp.Expression]:
@@ -462,34 +470,25 @@ def _wanted_ranks(counts: dict[Group, dict[str, Any]], ind: m.ValueIndicator) ->
 Grid = tuple[float, float]  # lo, sc
 
 
-def _grids(counts: dict[Group, dict[str, Any]]) -> dict[tuple[int, int], Grid]:
-    """Per (evaluation, period), a grid over its usable values from their minimum and
-    maximum (the values query's `lo`, `hi`): nb = sqrt(n) buckets (at most 2**14), so that
-    the first pass returns about sqrt(n) buckets per group and the second about sqrt(n)
-    values were they evenly spread; bucket numbers stay in [0, nb] (a little above through
-    rounding). Any grid gives the same, exact result (only the passes' sizes depend on it):
-    an overflowing range falls back to a grid through 0 ([-nb/2, nb/2]), a single value to
-    one bucket."""
-    spans: dict[tuple[int, int], list[float]] = {}
-    for g, row in counts.items():
-        n = int(row.get("n") or 0)
-        if n == 0:
-            continue
-        lo, hi = float(row["lo"]), float(row["hi"])
-        got = spans.setdefault(g[:2], [lo, hi, 0])
-        got[0], got[1], got[2] = min(got[0], lo), max(got[1], hi), got[2] + n
-    out: dict[tuple[int, int], Grid] = {}
-    for key, (lo, hi, n) in spans.items():
-        nb = max(1, min(1 << 14, math.isqrt(int(n))))
-        width = hi - lo
-        if width == 0:
-            out[key] = (lo, 0.0)
-        elif math.isinf(width):
-            out[key] = (0.0, nb / 2 / max(abs(lo), abs(hi)))
-        else:
-            sc = nb / width
-            out[key] = (lo, sc) if math.isfinite(sc) else (lo, 0.0)
-    return out
+def _grid(lo: float | None, hi: float | None, n: int, groups: int) -> Grid:
+    """The batch's grid over its finite values [lo, hi] (`EventQuery.value_range`, n of
+    them over `groups` groups): nb = 4 sqrt(n / groups) buckets (at most 2**14; the groups'
+    ranges are narrower than the batch's), so that the first pass returns about sqrt(n)
+    buckets per group and the second about sqrt(n) values were they evenly spread; bucket
+    numbers stay in [0, nb] (a little above through rounding). Any grid gives the same,
+    exact result (only the passes' sizes depend on it): an overflowing range falls back to
+    a grid through 0 ([-nb/2, nb/2]), a single value (or none) to one bucket."""
+    if lo is None or hi is None or n == 0:
+        return (0.0, 0.0)
+    lo, hi = float(lo), float(hi)
+    nb = max(1, min(1 << 14, 4 * math.isqrt(n // max(1, groups))))
+    width = hi - lo
+    if width == 0:
+        return (lo, 0.0)
+    if math.isinf(width):
+        return (0.0, nb / 2 / max(abs(lo), abs(hi)))
+    sc = nb / width
+    return (lo, sc) if math.isfinite(sc) else (lo, 0.0)
 
 
 def _carrying(counted: pa.Table, columns: dict[str, tuple[dict[tuple[int, int], float],
@@ -520,6 +519,8 @@ class _Buckets:
     def __init__(self, t: pa.Table, width: int) -> None:
         self.width = width
         self.keys = list(("i", "p", "k")[:width])
+        self.all = t
+        t = t.filter(pc.greater(t.column("c"), 0))  # the buckets of usable values
         cols = {c: _ints(t.column(c)) for c in [*self.keys, "b", "c"]}
         order = np.lexsort((cols["b"], *reversed([cols[c] for c in self.keys])))
         self.cols = {c: v[order] for c, v in cols.items()}
@@ -532,6 +533,21 @@ class _Buckets:
         # per group: how many values lie in the groups sorted before it
         self.base = {tuple(int(x) for x in groups[j]): int(self.cum[j] - self.cols["c"][j])
                      for j in np.flatnonzero(change)}
+
+    def group_values(self) -> dict[Group, dict[str, Any]]:
+        """Per group, the `values` query's numbers from all its buckets (that of the rows
+        without a usable value included): rows counted, usable values n, values skipped,
+        least and greatest usable value."""
+        usable = pc.greater(self.all.column("c"), 0)
+        t = self.all
+        for c in ("vlo", "vhi"):  # the null bucket's are of values that cannot be used
+            t = t.set_column(t.schema.get_field_index(c), c,
+                             pc.if_else(usable, t.column(c), pa.scalar(None, pa.float64())))
+        t = t.group_by(self.keys, use_threads=False).aggregate([
+            ("rows", "sum"), ("c", "sum"), ("skipped", "sum"), ("vlo", "min"), ("vhi", "max")])
+        t = t.rename_columns({"rows_sum": "rows", "c_sum": "n", "skipped_sum": "skipped",
+                              "vlo_min": "lo", "vhi_max": "hi"})
+        return _rows_by_group(t)
 
     def locate(self, ranks: Ranks) -> tuple[pa.Table, dict[tuple[Group, int], Bucket]]:
         """The buckets holding the wanted ranks (a table for `bucket_values` to join: group

@@ -140,16 +140,19 @@ def _queries(dialect: Dialect, ind: m.Indicator, q: EventQuery, counted: object)
     if isinstance(inner, m.RatioIndicator):
         return [r(q.ratio(counted), pretty=True) + ";"]  # type: ignore[arg-type]
     assert isinstance(inner, m.ValueIndicator)
-    out = [r(q.values(counted), pretty=True) + ";"]  # type: ignore[arg-type]
-    if inner.function in ("sum", "mean"):
-        out += ["-- exact sum: integer mantissas per binary exponent",
-                r(q.exact_sums(counted), pretty=True) + ";"]  # type: ignore[arg-type]
-    elif inner.function == "percentile":
-        out += ["-- exact percentile, 1: values per bucket of a grid over each group's range "
-                "(slang_counted carries lo, sc per i, p: from the query above)",
+    if inner.function == "percentile":
+        return ["-- exact percentile, 0: the column's range (from file statistics where the "
+                "engine can; if it holds infinities or NaN, the finite values of the rows instead)",
+                r(q.column_range(), pretty=True) + ";",
+                "-- exact percentile, 1: rows, values and skipped values per group, per bucket "
+                "of a grid over that range (slang_counted carries lo, sc)",
                 r(q.order_buckets(counted), pretty=True) + ";",  # type: ignore[arg-type]
                 "-- exact percentile, 2: the distinct values inside the buckets that hold the "
                 "wanted ranks (slang_counted carries vlo1, vhi1, vlo2, vhi2: from the counts "
                 "above)",
                 r(q.bucket_values(counted), pretty=True) + ";"]  # type: ignore[arg-type]
+    out = [r(q.values(counted), pretty=True) + ";"]  # type: ignore[arg-type]
+    if inner.function in ("sum", "mean"):
+        out += ["-- exact sum: integer mantissas per binary exponent",
+                r(q.exact_sums(counted), pretty=True) + ";"]  # type: ignore[arg-type]
     return out
