@@ -615,7 +615,7 @@ def audit(paths: tuple[str, ...], data: tuple[str, ...], bind: str | None, perio
     """
     from slang.engine.audit import PeriodChoice
     from slang.engine.bindings import bindings_from_options, tables_read
-    from slang.engine.sql.run import EngineOptions
+    from slang.engine.options import EngineOptions
     from slang.evidence.bundle import Selection, check_target, write_bundle
     from slang.report.render import RENDERERS
 

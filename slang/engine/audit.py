@@ -11,9 +11,9 @@ from pathlib import Path
 from slang.diagnostics import Diagnostic, SlangError, error
 from slang.engine.arrow import Executor, PreparedScan, ScanBuilder
 from slang.engine.calendar_time import to_us
+from slang.engine.options import EngineOptions
 from slang.engine.periods import PeriodInstance, select_periods
 from slang.engine.results import ObjectiveResult, cap_adjustments, evaluate_result
-from slang.engine.sql.run import EngineOptions
 from slang.plan.plan import Evaluation, Plan, build_plan
 from slang.report.audit_report import AuditReport
 from slang.semantics import model as m

@@ -33,8 +33,8 @@ from slang.engine.arrow import Executor
 from slang.engine.audit import PeriodChoice, audit
 from slang.engine.budget import bucket_count, fits_in_memory, memory_budget, parse_size
 from slang.engine.data import estimate_source
+from slang.engine.options import EngineOptions
 from slang.engine.spill import merged_extent
-from slang.engine.sql.run import EngineOptions
 
 from .test_reference import (
     EVENT_SCHEMA,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from slang.diagnostics import Diagnostic, SlangError
+from slang.engine.options import EngineOptions
 
 if TYPE_CHECKING:  # the backends' packages (sqlglot, duckdb, pyspark) load only when chosen
     from slang.engine.periods import PeriodInstance
@@ -15,17 +15,6 @@ if TYPE_CHECKING:  # the backends' packages (sqlglot, duckdb, pyspark) load only
     from slang.plan.plan import Plan
 
 ENGINES = ("arrow", "duckdb", "spark")
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    """Knobs of the engines: the memory limit (e.g. `2GB`: DuckDB's, and the Arrow engine's
-    budget, beyond which it streams, slang.engine.budget) and DuckDB's threads; the Spark
-    master URL (`local[2]`, `spark://host:7077`)."""
-
-    memory_limit: str | None = None
-    threads: int | None = None
-    spark_master: str = "local[2]"
 
 
 def open_backend(engine: str, options: EngineOptions) -> Backend:
